@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "aurex_book",
-      "sources": ["native/addon.cc"],
+      "sources": ["native/addon.cc", "native/book.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { writeResults, type SuiteOptions, type SuiteResult } from './lib/results.ts';
 
-const ALL = ['core', 'engine', 'tcp', 'grpc', 'durability'];
+const ALL = ['core', 'engine', 'tcp', 'grpc', 'durability', 'auth'];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
 const wanted = args.filter((a) => !a.startsWith('--'));

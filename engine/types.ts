@@ -186,6 +186,8 @@ export interface CommandResult {
   duplicate?: boolean;
   /** Trades this command produced. */
   trades?: TradeEvent[];
+  /** massCancel: how many orders were cancelled. */
+  cancelled?: number;
 }
 
 // ------------------------------------------------------------------ events

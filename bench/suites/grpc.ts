@@ -1,0 +1,156 @@
+/**
+ * `npm run bench -- grpc`: the gRPC gateway beside a raw grpc-js echo service
+ * (the baseline) measured in the same run, server and load clients in
+ * separate processes on loopback (server: bench/suites/grpc-server.ts, the
+ * real stack on embedded defaults; clients: bench/suites/grpc-client.ts).
+ *
+ * Cases: raw-unary-echo, unary-submit (sequential round trips, p50/p99);
+ * raw-bidi-echo, order-entry (several streams from two client processes,
+ * application window of 1024 messages, msgs/s); fanout-1000, fanout-10000
+ * (StreamMarketData subscribers, updates delivered per second, server RSS).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { latencyStats, machineInfo, printTable, type BenchCase, type SuiteOptions, type SuiteResult } from '../lib/results.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface Proc {
+  child: ChildProcess;
+  next<T>(): Promise<T>;
+  ask<T>(msg: unknown): Promise<T>;
+}
+
+function spawn(file: string): Proc {
+  const child = fork(path.join(here, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const queue: unknown[] = [];
+  const waiters: ((m: unknown) => void)[] = [];
+  child.on('message', (m) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      if (queue.length) return resolve(queue.shift() as T);
+      const t = setTimeout(() => reject(new Error(`${file}: no answer within 120 s`)), 120_000);
+      waiters.push((m) => {
+        clearTimeout(t);
+        const e = (m as { error?: string }).error;
+        if (e) reject(new Error(`${file}: ${e}`));
+        else resolve(m as T);
+      });
+    });
+  return {
+    child,
+    next,
+    ask<T>(msg: unknown) {
+      child.send(msg as object);
+      return next<T>();
+    },
+  };
+}
+
+const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+
+export async function run(opts: SuiteOptions): Promise<SuiteResult> {
+  const quick = opts.quick;
+  const server = spawn('grpc-server.ts');
+  const { port, users } = await server.next<{ port: number; users: { token: string }[] }>();
+  const address = `127.0.0.1:${port}`;
+  const tokens = users.map((u) => u.token);
+  const clients = [spawn('grpc-client.ts'), spawn('grpc-client.ts')];
+  await Promise.all(clients.map((c) => c.next()));
+  const cases: BenchCase[] = [];
+  const base = { address, window: 1024, channels: 1, streams: 1 };
+
+  try {
+    // ---------------------------------------------------------------- unary
+    const nUnary = quick ? 2000 : 20000;
+    for (const [name, mode, workload] of [
+      ['raw-unary-echo', 'unary-raw', 'raw grpc-js unary echo of an encoded OrderRequest, 1 outstanding call'],
+      ['unary-submit', 'unary-submit', 'SubmitOrder (resting LIMIT, auth + validation + engine + durable ack), 1 outstanding call'],
+    ] as const) {
+      const r = await clients[0]!.ask<{ lat: number[]; secs: number; n: number }>({
+        job: { ...base, mode, tokens: [tokens[0]], count: nUnary, tag: `${name}-${Date.now()}` },
+      });
+      const s = latencyStats(r.lat);
+      cases.push({ name, workload, opsPerSec: Math.round(r.n / r.secs), p50Us: Math.round(s.p50), p99Us: Math.round(s.p99), p999Us: Math.round(s.p999), calls: r.n });
+    }
+
+    // ---------------------------------------------------------------- bidi
+    const streamsPerClient = 2;
+    const perStream = quick ? 25_000 : 150_000;
+    for (const [name, mode, workload] of [
+      ['raw-bidi-echo', 'bidi-raw', 'raw grpc-js bidi echo, OrderEntryRequest-sized messages'],
+      ['order-entry', 'order-entry', 'OrderEntry stream: LIMIT orders crossing between accounts, one ack each'],
+    ] as const) {
+      const rs = await Promise.all(
+        clients.map((c, ci) =>
+          c.ask<{ received: number; secs: number }>({
+            job: { ...base, mode, tokens: tokens.slice(ci * streamsPerClient, ci * streamsPerClient + streamsPerClient), count: perStream, streams: streamsPerClient, channels: streamsPerClient, tag: `${name}-${ci}-${Date.now()}` },
+          }),
+        ),
+      );
+      const received = rs.reduce((a, r) => a + r.received, 0);
+      const secs = Math.max(...rs.map((r) => r.secs));
+      cases.push({ name, workload, opsPerSec: Math.round(received / secs), messages: received, streams: streamsPerClient * clients.length, clientProcesses: clients.length, window: 1024 });
+    }
+
+    // ---------------------------------------------------------------- fan-out
+    for (const streams of [1000, 10000]) {
+      const per = streams / clients.length;
+      const channels = streams >= 10000 ? 20 : 4;
+      await Promise.all(
+        clients.map((c, ci) => c.ask({ job: { ...base, mode: 'fanout', tokens: tokens.slice(ci * 4, ci * 4 + 4), count: 0, streams: per, channels, tag: `fan-${ci}` } })),
+      );
+      const rssOpen = (await server.ask<{ rss: number }>({ cmd: 'rss' })).rss;
+      await Promise.all(clients.map((c) => c.ask({ cmd: 'count-start' })));
+      const ms = quick ? 2000 : 5000;
+      const t0 = Date.now();
+      const churn = await server.ask<{ updates: number; rss: number }>({ cmd: 'churn', ms });
+      await new Promise((r) => setTimeout(r, 300)); // let the last updates arrive
+      const secs = (Date.now() - t0) / 1000;
+      const counted = (await Promise.all(clients.map((c) => c.ask<{ counted: number }>({ cmd: 'count-stop' })))).reduce((a, r) => a + r.counted, 0);
+      const stats = await server.ask<{ streams: number; encodings: number; deliveries: number }>({ cmd: 'stats' });
+      await Promise.all(clients.map((c) => c.ask({ cmd: 'close-fanout' })));
+      cases.push({
+        name: `fanout-${streams}`,
+        workload: `${streams} StreamMarketData subscribers of one symbol, book changes as fast as the server makes them`,
+        opsPerSec: Math.round(counted / secs),
+        rssMB: mb(Math.max(rssOpen, churn.rss)),
+        rssOpenMB: mb(rssOpen),
+        streams,
+        bookChanges: churn.updates,
+        perStreamUpdatesPerSec: Math.round(counted / secs / streams),
+        serverEncodings: stats.encodings,
+        serverDeliveries: stats.deliveries,
+      });
+    }
+  } finally {
+    for (const c of clients) c.child.kill();
+    const exited = new Promise((r) => server.child.once('exit', r));
+    server.child.send({ cmd: 'exit' });
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    server.child.kill();
+  }
+
+  const byName = (n: string) => cases.find((c) => c.name === n)!;
+  const rawU = byName('raw-unary-echo');
+  const sub = byName('unary-submit');
+  const rawB = byName('raw-bidi-echo');
+  const oe = byName('order-entry');
+  const summary = {
+    unaryP50VsRaw: Math.round((sub.p50Us! / rawU.p50Us!) * 100) / 100,
+    unaryP50Target: 1.3,
+    orderEntryVsRawBidi: Math.round((oe.opsPerSec! / rawB.opsPerSec!) * 100) / 100,
+    orderEntryVsRawBidiTarget: 0.7,
+    orderEntryOpsPerSec: oe.opsPerSec,
+    orderEntryTarget: 50_000,
+    fanout10000RssMB: byName('fanout-10000').rssMB,
+  };
+  printTable('grpc', cases.map((c) => ({ case: c.name, opsPerSec: c.opsPerSec, p50Us: c.p50Us ?? '', p99Us: c.p99Us ?? '', rssMB: c.rssMB ?? '' })));
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return { suite: 'grpc', mode: quick ? 'quick' : 'full', machine: machineInfo(), cases, summary };
+}

@@ -1,0 +1,163 @@
+/**
+ * Accounts: cash and positions in integers, what open orders hold reserved,
+ * and the arithmetic of reservations and fees (docs/engine.md, "Money").
+ *
+ * Positions are plain arrays indexed by the symbol's dense index (SymbolEngine.idx)
+ * so the order path never looks a position up by string.
+ */
+import type { TradeEvent } from './types.ts';
+import type { Order } from './order.ts';
+
+export class Account {
+  readonly id: number;
+  /** Minor units. */
+  cash: number;
+  /** Cash held by open buy orders (sum of their `reserved`). */
+  reservedCash = 0;
+  /** Shares per symbol index. */
+  shares: number[];
+  /** Shares held by open sell orders, per symbol index. */
+  reservedShares: number[];
+  /** Open orders (resting, in flight, untriggered stops). */
+  openCount = 0;
+  /** Per-account execution-report sequence (last one issued). */
+  execSeq = 0;
+  /** Order-rate window (deterministic: uses command timestamps). */
+  rateWindowStart = 0;
+  rateCount = 0;
+  /** Live orders, oldest first (intrusive list through Order.aPrev/aNext). */
+  liveHead: Order | undefined = undefined;
+  liveTail: Order | undefined = undefined;
+  /** Terminal orders, oldest first, as a ring (bounded retention; see ExchangeOptions). */
+  terminal: (Order | undefined)[] = [];
+  terminalHead = 0;
+  terminalSize = 0;
+  /** Recent trades of the account, ring, oldest first. */
+  trades: (TradeEvent | undefined)[] = [];
+  tradesHead = 0;
+  tradesSize = 0;
+
+  constructor(id: number, cash: number, symbolCount: number) {
+    this.id = id;
+    this.cash = cash;
+    this.shares = new Array<number>(symbolCount).fill(0);
+    this.reservedShares = new Array<number>(symbolCount).fill(0);
+  }
+
+  availableCash(): number {
+    return this.cash - this.reservedCash;
+  }
+
+  availableShares(symIdx: number): number {
+    return this.shares[symIdx]! - this.reservedShares[symIdx]!;
+  }
+
+  linkLive(o: Order): void {
+    o.aPrev = this.liveTail;
+    o.aNext = undefined;
+    if (this.liveTail === undefined) this.liveHead = o;
+    else this.liveTail.aNext = o;
+    this.liveTail = o;
+  }
+
+  unlinkLive(o: Order): void {
+    if (o.aPrev === undefined) this.liveHead = o.aNext;
+    else o.aPrev.aNext = o.aNext;
+    if (o.aNext === undefined) this.liveTail = o.aPrev;
+    else o.aNext.aPrev = o.aPrev;
+    o.aPrev = o.aNext = undefined;
+  }
+
+  /** Live orders, ascending id. */
+  liveOrders(): Order[] {
+    const out: Order[] = [];
+    for (let o = this.liveHead; o !== undefined; o = o.aNext) out.push(o);
+    return out;
+  }
+
+  /** A symbol was added at runtime: positions arrays grow in step (kept packed). */
+  addSymbolSlot(): void {
+    this.shares.push(0);
+    this.reservedShares.push(0);
+  }
+
+  /**
+   * Counts one order attempt in the 1-second window of `ts`; false when the
+   * account already sent `max` in that window.
+   */
+  takeRate(ts: number, max: number): boolean {
+    if (ts - this.rateWindowStart >= 1000 || ts < this.rateWindowStart) {
+      this.rateWindowStart = ts;
+      this.rateCount = 0;
+    }
+    if (this.rateCount >= max) return false;
+    this.rateCount++;
+    return true;
+  }
+
+  /** Appends to the terminal ring; returns the evicted order (to forget), if any. */
+  retainTerminal(o: Order, cap: number): Order | undefined {
+    if (cap <= 0) return o;
+    const ring = this.terminal;
+    if (this.terminalSize < cap) {
+      const i = (this.terminalHead + this.terminalSize) % cap;
+      if (i === ring.length) ring.push(o);
+      else ring[i] = o;
+      this.terminalSize++;
+      return undefined;
+    }
+    const old = ring[this.terminalHead];
+    ring[this.terminalHead] = o;
+    this.terminalHead = (this.terminalHead + 1) % cap;
+    return old;
+  }
+
+  retainTrade(t: TradeEvent, cap: number): void {
+    if (cap <= 0) return;
+    const ring = this.trades;
+    if (this.tradesSize < cap) {
+      const i = (this.tradesHead + this.tradesSize) % cap;
+      if (i === ring.length) ring.push(t);
+      else ring[i] = t;
+      this.tradesSize++;
+      return;
+    }
+    ring[this.tradesHead] = t;
+    this.tradesHead = (this.tradesHead + 1) % cap;
+  }
+
+  /** Retained trades, oldest first. */
+  tradeList(): TradeEvent[] {
+    const out: TradeEvent[] = [];
+    const cap = this.trades.length;
+    for (let k = 0; k < this.tradesSize; k++) out.push(this.trades[(this.tradesHead + k) % cap]!);
+    return out;
+  }
+
+  /** Retained terminal orders, oldest first. */
+  terminalList(): Order[] {
+    const out: Order[] = [];
+    const cap = this.terminal.length;
+    for (let k = 0; k < this.terminalSize; k++) out.push(this.terminal[(this.terminalHead + k) % cap]!);
+    return out;
+  }
+}
+
+/**
+ * Fee on a notional: floor(notional * bps / 10000), in minor units. Exact because
+ * notional <= MAX_NOTIONAL (symbols.ts) keeps the product a safe integer.
+ */
+export function feeOf(notional: number, bps: number): number {
+  return bps === 0 ? 0 : Math.floor((notional * bps) / 10000);
+}
+
+/**
+ * Cash a buy order must hold for `qty` shares at `priceTicks`: the notional plus
+ * the largest fee it could be charged. Superadditive in qty (floor(a)+floor(b) <=
+ * floor(a+b)), so after any fill the order still holds at least what its
+ * remainder needs: buying power is never overstated.
+ */
+export function buyReserve(priceTicks: number, qty: number, tickSize: number, maxFeeBps: number): number {
+  const n = priceTicks * tickSize * qty;
+  return maxFeeBps === 0 ? n : n + Math.floor((n * maxFeeBps) / 10000);
+}

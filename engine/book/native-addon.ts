@@ -1,0 +1,45 @@
+/**
+ * Loads build/Release/aurex_book.node (built by `npm run build:addon`) once per
+ * process and types its plain-function surface (native/addon.cc).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface AurexBookAddon {
+  create(maxPriceTicks: number, stpMode: number, initialOrders: number): number;
+  close(h: number): void;
+  setEvents(h: number, events: Float64Array): void;
+  setOps(h: number, ops: Float64Array): void;
+  processReg(h: number, nOps: number): number;
+  processArr(h: number, ops: Float64Array, nOps: number): number;
+  drain(h: number): number;
+  bestBid(h: number): number;
+  bestAsk(h: number): number;
+  bestQty(h: number, side: number): number;
+  depth(h: number, side: number, levels: number, out: Float64Array): number;
+  orderInfo(h: number, id: number, out: Float64Array): boolean;
+  orderCount(h: number): number;
+  snapshot(h: number): Float64Array;
+  restore(h: number, rows: Float64Array, n: number): void;
+  stateHash(h: number): string;
+  memoryUsage(h: number): number;
+  codes(): Record<string, number>;
+  check(h: number): string | null;
+}
+
+export const ADDON_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release', 'aurex_book.node');
+
+let addon: AurexBookAddon | undefined;
+
+export function loadAddon(): AurexBookAddon {
+  if (!addon) {
+    const require = createRequire(import.meta.url);
+    try {
+      addon = require(ADDON_PATH) as AurexBookAddon;
+    } catch (err) {
+      throw new Error(`cannot load the native book ${ADDON_PATH}; run \`npm run build:addon\` (${(err as Error).message})`);
+    }
+  }
+  return addon;
+}

@@ -1,0 +1,486 @@
+/**
+ * ExchangeCore: the pipeline around the deterministic Exchange.
+ *
+ *   execute(cmd) -> shape check -> stamp seq + ts -> log.append -> Exchange.apply
+ *   end of the event-loop turn (one setImmediate per group):
+ *     capture market data of the group -> log.flush -> callbacks, exec reports,
+ *     trades, market data, in command order
+ *
+ * Nothing leaves before the group's flush completed. A failed flush is fatal
+ * (fail-stop): the group's callbacks get JOURNAL_FAILURE, nothing of it is
+ * published and every later command is refused, because memory is now ahead of
+ * the journal. Details: docs/engine.md.
+ */
+import { Code } from './codes.ts';
+import type {
+  Command,
+  CommandResult,
+  ExecReport,
+  L1,
+  MarketDataUpdate,
+  OrderView,
+  PublicTrade,
+  SymbolConfig,
+  TradeEvent,
+} from './types.ts';
+import type {
+  AccountView,
+  BookView,
+  ExchangeApi,
+  ExecSubscribeOptions,
+  IndexView,
+  RankingEntry,
+  Subscription,
+} from './core-api.ts';
+import { Exchange, type ExchangeListener, type ExchangeOptions } from './exchange.ts';
+import type { SymbolEngine } from './symbol-engine.ts';
+import { NoopCommandLog, type CommandLog } from './command-log.ts';
+import { validateCommand } from './validate-command.ts';
+import { DEFAULT_L2_LEVELS, mdUpdateOf } from './market-data.ts';
+import type { ExchangeSnapshot } from './snapshot.ts';
+
+export interface CoreOptions extends ExchangeOptions {
+  /** Run on this exchange instead of building one from the options. */
+  exchange?: Exchange;
+  /** Where stamped commands go before they are applied. Default: no-op (no durability). */
+  log?: CommandLog;
+  /** ms since epoch; default Date.now. Stamps are made non-decreasing. */
+  clock?: () => number;
+  /** Execution reports retained per account for resume. Default 1,000. */
+  execHistory?: number;
+  /** Levels per side in market-data updates. Default 10. */
+  l2Levels?: number;
+  /** Index recomputation period in ms (0 disables the timer). Default 100. */
+  indexIntervalMs?: number;
+}
+
+type ExecListener = (r: ExecReport) => void;
+type MdListener = (u: MarketDataUpdate) => void;
+type TradeListener = (t: PublicTrade) => void;
+type IndexListener = (v: IndexView) => void;
+
+interface MdSub {
+  listener: MdListener;
+  closed: boolean;
+  /** Got its snapshot: receives increments captured from now on. */
+  ready: boolean;
+}
+
+/** Per-symbol subscriber state (core-side, not exchange state). */
+class Feed {
+  readonly md = new Set<MdSub>();
+  readonly trades = new Set<TradeListener>();
+  /** Public trades since the last capture (only kept while there are md subscribers). */
+  pending: PublicTrade[] = [];
+  /** New md subscribers waiting for their snapshot at the next capture. */
+  waiting: MdSub[] = [];
+}
+
+class ExecHistory {
+  ring: ExecReport[] = [];
+  head = 0;
+  size = 0;
+  readonly subs = new Set<ExecListener>();
+  push(r: ExecReport, cap: number): void {
+    if (cap <= 0) return;
+    if (this.size < cap) {
+      this.ring.push(r);
+      this.size++;
+    } else {
+      this.ring[this.head] = r;
+      this.head = (this.head + 1) % cap;
+    }
+  }
+  /** Retained reports with accountSeq > fromSeq, oldest first. */
+  since(fromSeq: number): ExecReport[] {
+    const out: ExecReport[] = [];
+    const n = this.ring.length;
+    for (let k = 0; k < this.size; k++) {
+      const r = this.ring[(this.head + k) % n]!;
+      if (r.accountSeq > fromSeq) out.push(r);
+    }
+    return out;
+  }
+}
+
+/** Everything one event-loop turn produced, released together after its flush. */
+class Group {
+  results: CommandResult[] = [];
+  cbs: ((r: CommandResult) => void)[] = [];
+  execs: ExecReport[] = [];
+  trades: PublicTrade[] = [];
+  tradeFeeds: Feed[] = [];
+  changed: SymbolEngine[] = [];
+  /** Captured at close: [recipients, update] pairs. */
+  mdOut: { subs: MdSub[]; u: MarketDataUpdate }[] = [];
+  /** A new market-data subscriber waits for a snapshot captured at this group's close. */
+  wantsCapture = false;
+  isEmpty(): boolean {
+    return this.results.length === 0 && this.changed.length === 0 && !this.wantsCapture;
+  }
+}
+
+function safeCall<T>(fn: (x: T) => void, x: T): void {
+  try {
+    fn(x);
+  } catch {
+    // A subscriber's or caller's exception must not stop delivery to the others nor the pipeline.
+  }
+}
+
+export class ExchangeCore implements ExchangeApi {
+  readonly exchange: Exchange;
+  private readonly log: CommandLog;
+  private readonly clock: () => number;
+  private readonly execCap: number;
+  private readonly levels: number;
+  private seq: number;
+  private lastTs: number;
+
+  private cur = new Group();
+  private groupId = 1;
+  private scheduled = false;
+  private flushing = false;
+  private failed = false;
+  private closed = false;
+
+  private readonly feeds: Feed[] = [];
+  private readonly allTrades = new Set<TradeListener>();
+  private readonly history = new Map<number, ExecHistory>();
+  private readonly indexSubs = new Map<string, Set<IndexListener>>();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  private readonly liveListener: ExchangeListener;
+  private readonly replayListener: ExchangeListener;
+
+  constructor(opts: CoreOptions = {}) {
+    this.exchange = opts.exchange ?? new Exchange(opts);
+    this.log = opts.log ?? new NoopCommandLog();
+    this.clock = opts.clock ?? Date.now;
+    this.execCap = opts.execHistory ?? 1_000;
+    this.levels = opts.l2Levels ?? DEFAULT_L2_LEVELS;
+    this.seq = this.exchange.lastSeq();
+    this.lastTs = this.exchange.lastTimestamp();
+    this.liveListener = {
+      onExec: (r) => this.cur.execs.push(r),
+      onTrade: (t, sym) => this.onTrade(t, sym),
+      onSymbolChanged: (sym) => {
+        if (sym.pubMark !== this.groupId) {
+          sym.pubMark = this.groupId;
+          this.cur.changed.push(sym);
+        }
+      },
+    };
+    this.replayListener = {
+      onExec: (r) => this.historyOf(r.accountId).push(r, this.execCap),
+      onTrade: () => {},
+      onSymbolChanged: (sym) => {
+        sym.publishedMdSeq = sym.mdSeq;
+      },
+    };
+    this.exchange.setListener(this.liveListener);
+    const every = opts.indexIntervalMs ?? 100;
+    if (every > 0) {
+      this.timer = setInterval(() => this.recomputeIndices(), every);
+      this.timer.unref();
+    }
+  }
+
+  // =============================================================== commands
+  execute(cmd: Command, cb: (res: CommandResult) => void): void {
+    const g = this.cur;
+    if (this.failed || this.closed) {
+      g.results.push({ code: this.failed ? Code.JOURNAL_FAILURE : Code.SHUTTING_DOWN, seq: 0, ts: 0 });
+      g.cbs.push(cb);
+    } else {
+      const code = validateCommand(cmd);
+      if (code !== Code.OK) {
+        g.results.push({ code, seq: 0, ts: 0 });
+        g.cbs.push(cb);
+      } else {
+        let ts = this.clock();
+        if (ts < this.lastTs) ts = this.lastTs;
+        this.lastTs = ts;
+        cmd.seq = ++this.seq;
+        cmd.ts = ts;
+        this.log.append(cmd);
+        g.results.push(this.exchange.apply(cmd));
+        g.cbs.push(cb);
+      }
+    }
+    if (!this.scheduled) this.schedule();
+  }
+
+  executeAsync(cmd: Command): Promise<CommandResult> {
+    return new Promise((resolve) => this.execute(cmd, resolve));
+  }
+
+  /**
+   * Recovery: applies an already-stamped command (from the journal) without
+   * logging or publishing. Its execution reports go into the resume history.
+   */
+  replay(cmd: Command): CommandResult {
+    this.exchange.setListener(this.replayListener);
+    try {
+      const r = this.exchange.apply(cmd);
+      this.seq = cmd.seq!;
+      if (cmd.ts! > this.lastTs) this.lastTs = cmd.ts!;
+      return r;
+    } finally {
+      this.exchange.setListener(this.liveListener);
+    }
+  }
+
+  /** Full state (Exchange.snapshot()); its `seq` says which commands it contains. */
+  snapshot(): ExchangeSnapshot {
+    return this.exchange.snapshot();
+  }
+
+  /** Replaces the state with a snapshot (before serving; the resume history restarts empty). */
+  restore(snap: ExchangeSnapshot): void {
+    this.exchange.restore(snap);
+    this.seq = this.exchange.lastSeq();
+    this.lastTs = this.exchange.lastTimestamp();
+    this.history.clear();
+    for (const s of this.exchange.symbolEngines()) s.publishedMdSeq = s.mdSeq;
+  }
+
+  /** True once a journal flush failed: the core refuses every command from then on. */
+  isFailed(): boolean {
+    return this.failed;
+  }
+
+  /** Stops the index timer and refuses new commands (SHUTTING_DOWN); groups in flight still complete. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  // =============================================================== groups
+  private schedule(): void {
+    this.scheduled = true;
+    setImmediate(() => this.endTurn());
+  }
+
+  private endTurn(): void {
+    this.scheduled = false;
+    if (this.flushing || this.cur.isEmpty()) return;
+    this.startFlush();
+  }
+
+  private startFlush(): void {
+    const g = this.cur;
+    this.capture(g);
+    this.cur = new Group();
+    this.groupId++;
+    this.flushing = true;
+    let done = false;
+    this.log.flush((err) => {
+      if (done) return;
+      done = true;
+      this.flushing = false;
+      this.release(g, err);
+      // Commands that arrived while this flush was outstanding form the next group.
+      if (!this.cur.isEmpty() && !this.scheduled) this.schedule();
+    });
+  }
+
+  /** Market data of the group, captured at its last command (not later state). */
+  private capture(g: Group): void {
+    for (const sym of g.changed) {
+      const feed = this.feeds[sym.idx];
+      if (feed !== undefined && feed.md.size !== 0) {
+        const subs: MdSub[] = [];
+        for (const s of feed.md) if (s.ready) subs.push(s);
+        if (subs.length !== 0) g.mdOut.push({ subs, u: mdUpdateOf(sym, this.levels, sym.publishedMdSeq, false, feed.pending) });
+        feed.pending = [];
+      }
+      sym.publishedMdSeq = sym.mdSeq;
+    }
+    for (let i = 0; i < this.feeds.length; i++) {
+      const feed = this.feeds[i];
+      if (feed === undefined || feed.waiting.length === 0) continue;
+      const sym = this.exchange.symbolEngines()[i]!;
+      const u = mdUpdateOf(sym, this.levels, 0, true, []);
+      const subs = feed.waiting.filter((s) => !s.closed);
+      for (const s of subs) s.ready = true;
+      feed.waiting = [];
+      if (subs.length) g.mdOut.push({ subs, u });
+    }
+  }
+
+  private release(g: Group, err: Error | undefined): void {
+    if (err !== undefined || this.failed) {
+      this.failed = true;
+      for (let i = 0; i < g.cbs.length; i++) {
+        const r = g.results[i]!;
+        safeCall(g.cbs[i]!, { code: Code.JOURNAL_FAILURE, seq: r.seq, ts: r.ts });
+      }
+      return;
+    }
+    for (let i = 0; i < g.cbs.length; i++) safeCall(g.cbs[i]!, g.results[i]!);
+    for (const r of g.execs) {
+      const h = this.historyOf(r.accountId);
+      h.push(r, this.execCap);
+      if (h.subs.size !== 0) for (const l of h.subs) safeCall(l, r);
+    }
+    for (let i = 0; i < g.trades.length; i++) {
+      const t = g.trades[i]!;
+      for (const l of g.tradeFeeds[i]!.trades) safeCall(l, t);
+      for (const l of this.allTrades) safeCall(l, t);
+    }
+    for (const { subs, u } of g.mdOut) for (const s of subs) if (!s.closed) safeCall(s.listener, u);
+  }
+
+  private feedOf(sym: SymbolEngine): Feed {
+    let f = this.feeds[sym.idx];
+    if (f === undefined) {
+      while (this.feeds.length < sym.idx) this.feeds.push(undefined as unknown as Feed);
+      f = new Feed();
+      this.feeds[sym.idx] = f;
+    }
+    return f;
+  }
+
+  private historyOf(accountId: number): ExecHistory {
+    let h = this.history.get(accountId);
+    if (h === undefined) {
+      h = new ExecHistory();
+      this.history.set(accountId, h);
+    }
+    return h;
+  }
+
+  private onTrade(t: TradeEvent, sym: SymbolEngine): void {
+    const feed = this.feeds[sym.idx];
+    const md = feed !== undefined && feed.md.size !== 0;
+    const direct = (feed !== undefined && feed.trades.size !== 0) || this.allTrades.size !== 0;
+    if (!md && !direct) return;
+    const pt: PublicTrade = { tradeId: t.tradeId, symbol: t.symbol, price: t.price, qty: t.qty, aggressor: t.aggressor, ts: t.ts, mdSeq: sym.mdSeq };
+    if (md) feed.pending.push(pt);
+    if (direct) {
+      this.cur.trades.push(pt);
+      this.cur.tradeFeeds.push(this.feedOf(sym));
+    }
+  }
+
+  private recomputeIndices(): void {
+    if (this.failed) return;
+    for (const name of this.exchange.indexNames()) {
+      const idx = this.exchange.marketIndex(name)!;
+      if (!idx.moved()) continue;
+      const v = idx.compute(this.lastTs, this.seq);
+      const subs = this.indexSubs.get(name);
+      if (subs) for (const l of subs) safeCall(l, v);
+    }
+  }
+
+  /** Recomputes every index now (the timer's work; exposed for tests and tools). */
+  recomputeIndicesNow(): void {
+    this.recomputeIndices();
+  }
+
+  // =============================================================== subscriptions
+  subscribeExecutions(accountId: number, opts: ExecSubscribeOptions, listener: ExecListener): Subscription {
+    const h = this.historyOf(accountId);
+    const from = opts.fromSeq;
+    if (from !== 0) for (const r of h.since(from < 0 ? 0 : from)) safeCall(listener, r);
+    h.subs.add(listener);
+    return { close: () => void h.subs.delete(listener) };
+  }
+
+  subscribeMarketData(symbol: string, listener: MdListener): Subscription {
+    const sym = this.exchange.symbolEngine(symbol);
+    if (sym === undefined) return { close() {} };
+    const feed = this.feedOf(sym);
+    const sub: MdSub = { listener, closed: false, ready: false };
+    feed.md.add(sub);
+    feed.waiting.push(sub);
+    // The snapshot is captured at the close of the current group, so it never shows undurable state.
+    this.cur.wantsCapture = true;
+    if (!this.scheduled) this.schedule();
+    return {
+      close: () => {
+        sub.closed = true;
+        feed.md.delete(sub);
+      },
+    };
+  }
+
+  subscribeTrades(symbol: string, listener: TradeListener): Subscription {
+    if (symbol === '*') {
+      this.allTrades.add(listener);
+      return { close: () => void this.allTrades.delete(listener) };
+    }
+    const sym = this.exchange.symbolEngine(symbol);
+    if (sym === undefined) return { close() {} };
+    const feed = this.feedOf(sym);
+    feed.trades.add(listener);
+    return { close: () => void feed.trades.delete(listener) };
+  }
+
+  subscribeIndex(name: string, listener: IndexListener): Subscription {
+    const idx = this.exchange.marketIndex(name);
+    if (idx === undefined) return { close() {} };
+    let subs = this.indexSubs.get(name);
+    if (subs === undefined) {
+      subs = new Set();
+      this.indexSubs.set(name, subs);
+    }
+    subs.add(listener);
+    safeCall(listener, idx.view());
+    const s = subs;
+    return { close: () => void s.delete(listener) };
+  }
+
+  // =============================================================== queries (current state)
+  symbols(): SymbolConfig[] {
+    return this.exchange.symbols();
+  }
+  symbol(symbol: string): SymbolConfig | undefined {
+    return this.exchange.symbol(symbol);
+  }
+  isHalted(symbol: string): boolean {
+    return this.exchange.isHalted(symbol);
+  }
+  getOrder(accountId: number, ref: { orderId?: number; clientOrderId?: string }): OrderView | undefined {
+    return this.exchange.getOrder(accountId, ref);
+  }
+  openOrders(accountId: number, symbol?: string): OrderView[] {
+    return this.exchange.openOrders(accountId, symbol);
+  }
+  accountTrades(accountId: number, opts?: { symbol?: string; limit?: number; afterTradeId?: number }): TradeEvent[] {
+    return this.exchange.accountTrades(accountId, opts);
+  }
+  /** Trades of one order; with `accountId`, only if that account owns the order. */
+  orderTrades(orderId: number, accountId?: number): TradeEvent[] {
+    return this.exchange.orderTrades(orderId, accountId);
+  }
+  account(accountId: number): AccountView | undefined {
+    return this.exchange.account(accountId);
+  }
+  l1(symbol: string): L1 | undefined {
+    return this.exchange.l1(symbol);
+  }
+  book(symbol: string, levels: number): BookView | undefined {
+    return this.exchange.book(symbol, levels);
+  }
+  marketSnapshot(symbol: string, levels?: number): MarketDataUpdate | undefined {
+    return this.exchange.marketSnapshot(symbol, levels ?? this.levels);
+  }
+  indexNames(): string[] {
+    return this.exchange.indexNames();
+  }
+  index(name: string): IndexView | undefined {
+    return this.exchange.index(name);
+  }
+  ranking(by: 'volume' | 'change', n: number): RankingEntry[] {
+    return this.exchange.ranking(by, n);
+  }
+  stateHash(): string {
+    return this.exchange.stateHash();
+  }
+  lastSeq(): number {
+    return this.seq;
+  }
+}

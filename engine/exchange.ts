@@ -1,0 +1,1088 @@
+/**
+ * The deterministic exchange: symbols, accounts and risk, the order lifecycle,
+ * settlement, stops and market-data state. `apply(cmd)` is the only way state
+ * changes; it uses nothing but the command (including its stamped seq and ts),
+ * never the clock or randomness, so a log of stamped commands replays to the
+ * same state (stateHash()).
+ *
+ * Events (execution reports, trades, "this symbol's picture changed") go to one
+ * ExchangeListener synchronously during apply; the core (engine/core.ts) holds
+ * them until the command is durable.
+ *
+ * Hot path notes: one Map lookup by string per command (the symbol), numeric
+ * Map lookups for accounts and orders, book events read straight from the
+ * book's typed array, one small fixed-shape object per order.
+ */
+import { createHash } from 'node:crypto';
+import { AurexError, Code } from './codes.ts';
+import { EV_STRIDE, EvKind, OrderFlag, OrderType, Side, type BookConfig, type RestingOrder } from './book/layout.ts';
+import type {
+  AddSymbolCmd,
+  AdjustPositionCmd,
+  CancelCmd,
+  Command,
+  CommandResult,
+  CreateAccountCmd,
+  DepositCmd,
+  ExecKind,
+  ExecReport,
+  HaltCmd,
+  L1,
+  MarketDataUpdate,
+  MassCancelCmd,
+  NewOrderCmd,
+  OrderKind,
+  OrderView,
+  ReplaceCmd,
+  SymbolConfig,
+  TradeEvent,
+} from './types.ts';
+import type { AccountView, BookView, IndexView, RankingEntry } from './core-api.ts';
+import { Account, buyReserve, feeOf } from './accounts.ts';
+import { BUY, SELL, Order } from './order.ts';
+import { SymbolEngine } from './symbol-engine.ts';
+import { OrderTable } from './order-table.ts';
+import { ClientIdIndex } from './client-id-index.ts';
+import { checkLimitPrice, checkNotional, checkQty, orderPrice } from './risk.ts';
+import { loadMarketConfig, validateSymbolConfig, type IndexConfig, type MarketConfig } from './symbols.ts';
+import { MarketIndex, rankSymbols } from './indices.ts';
+import { DEFAULT_L2_LEVELS, l1Of, levelsOf, mdUpdateOf } from './market-data.ts';
+import { bookFactory, type BookChoice, type BookFactory } from './book-factory.ts';
+import { SNAPSHOT_VERSION, type AccountSnapshot, type ExchangeSnapshot, type OrderRecord } from './snapshot.ts';
+
+/** Receives everything apply() produces, synchronously and in order. */
+export interface ExchangeListener {
+  onExec(r: ExecReport): void;
+  onTrade(t: TradeEvent, sym: SymbolEngine): void;
+  /** The symbol's public picture changed in this command (called once per command per symbol). */
+  onSymbolChanged(sym: SymbolEngine): void;
+}
+
+const NOOP_LISTENER: ExchangeListener = {
+  onExec() {},
+  onTrade() {},
+  onSymbolChanged() {},
+};
+
+export interface ExchangeOptions {
+  /** Symbols and indices; default: config/symbols.json. */
+  market?: MarketConfig;
+  /** Book implementation: 'auto' (native when built), 'native', 'reference', or a factory. */
+  book?: BookChoice | BookFactory;
+  /** Book settings (self-trade prevention mode, initial pool size...). */
+  bookConfig?: BookConfig;
+  /** Open orders (incl. untriggered stops) per account. Default 10,000. */
+  maxOpenOrdersPerAccount?: number;
+  /** New orders + replaces per account per second of command time. Default 10,000. */
+  maxOrdersPerSecond?: number;
+  /** Terminal orders kept per account for queries and duplicate detection. Default 1,000. */
+  retainTerminalOrders?: number;
+  /** Trades kept per account for history queries. Default 1,000. */
+  retainTrades?: number;
+}
+
+/** The book's OrderType an order kind enters the book as (stops: after their trigger). */
+function bookTypeOf(kind: OrderKind): number {
+  switch (kind) {
+    case 'MARKET':
+    case 'STOP':
+      return OrderType.MARKET;
+    case 'IOC':
+      return OrderType.IOC;
+    case 'FOK':
+      return OrderType.FOK;
+    default:
+      return OrderType.LIMIT;
+  }
+}
+
+// what drain() is processing
+const OP_NEW = 0;
+const OP_CANCEL = 1;
+const OP_REPLACE = 2;
+const OP_TRIGGER = 3;
+
+function isStopKind(k: OrderKind): boolean {
+  return k === 'STOP' || k === 'STOP_LIMIT';
+}
+
+function result(code: Code, seq: number, ts: number, order: OrderView | undefined, trades: TradeEvent[] | undefined): CommandResult {
+  return { code, seq, ts, order, duplicate: undefined, trades, cancelled: undefined };
+}
+
+export class Exchange {
+  private readonly symbolsByName = new Map<string, SymbolEngine>();
+  private readonly symbolList: SymbolEngine[] = [];
+  private readonly accounts = new Map<number, Account>();
+  /** Live orders and retained terminal ones, by engine id. */
+  private readonly orders = new OrderTable();
+  private readonly byCid = new ClientIdIndex();
+  private readonly indexByName = new Map<string, MarketIndex>();
+  private readonly makeBook: BookFactory;
+  private readonly bookConfig: BookConfig;
+  private readonly maxOpen: number;
+  private readonly maxRate: number;
+  private readonly keepTerminal: number;
+  private readonly keepTrades: number;
+  private listener: ExchangeListener = NOOP_LISTENER;
+
+  private seq = 0;
+  private lastTs = 0;
+  private lastOrderId = 0;
+  private lastTradeId = 0;
+  /** Fees charged so far (minor units): cash + fees is conserved. */
+  private feesCollected = 0;
+  /** Trades of the command being applied (allocated on its first trade). */
+  private cmdTrades: TradeEvent[] | undefined = undefined;
+  /** Code of the last REJECTED book event seen by drain(). */
+  private bookReject: Code = Code.OK;
+  /** Reason forced onto book cancels (mass cancel / expiry); 0 = the book's own. */
+  private cancelReason: Code = Code.OK;
+
+  constructor(opts: ExchangeOptions = {}) {
+    const market = opts.market ?? loadMarketConfig();
+    this.makeBook = bookFactory(opts.book ?? 'auto');
+    this.bookConfig = opts.bookConfig ?? {};
+    this.maxOpen = opts.maxOpenOrdersPerAccount ?? 10_000;
+    this.maxRate = opts.maxOrdersPerSecond ?? 10_000;
+    this.keepTerminal = opts.retainTerminalOrders ?? 1_000;
+    this.keepTrades = opts.retainTrades ?? 1_000;
+    for (const ic of market.indices) this.indexByName.set(ic.name, new MarketIndex(ic));
+    for (const sc of market.symbols) {
+      const cfg = validateSymbolConfig(sc);
+      for (const name of Object.keys(cfg.indices ?? {})) {
+        if (!this.indexByName.has(name)) throw new AurexError(Code.INVALID_CONFIG, `symbol ${cfg.symbol}: unknown index ${name}`);
+      }
+      const sym = this.addSymbolEngine(cfg);
+      for (const [name, w] of Object.entries(cfg.indices ?? {})) this.indexByName.get(name)!.members.push({ sym, weight: w, seen: 0 });
+    }
+    // Divisors once every member is in: each index starts at its base.
+    for (const idx of this.indexByName.values()) idx.initDivisor();
+  }
+
+  setListener(l: ExchangeListener | undefined): void {
+    this.listener = l ?? NOOP_LISTENER;
+  }
+
+  // =============================================================== commands
+  /**
+   * Applies one stamped command (seq > lastSeq(), ts set). Business outcomes are
+   * codes in the result; only a broken precondition (unstamped or out-of-order
+   * command) throws, because that is a bug in the caller, not an input.
+   */
+  apply(cmd: Command): CommandResult {
+    const seq = cmd.seq!;
+    const ts = cmd.ts!;
+    if (!(seq > this.seq) || !Number.isSafeInteger(seq) || !Number.isSafeInteger(ts)) {
+      throw new AurexError(Code.INTERNAL, `command seq ${String(seq)} / ts ${String(ts)} not stamped in order (last seq ${this.seq})`);
+    }
+    this.seq = seq;
+    this.lastTs = ts;
+    this.cmdTrades = undefined;
+    switch (cmd.type) {
+      case 'new':
+        return this.newOrder(cmd, seq, ts);
+      case 'cancel':
+        return this.cancelOrder(cmd, seq, ts);
+      case 'replace':
+        return this.replaceOrder(cmd, seq, ts);
+      case 'massCancel':
+        return this.massCancel(cmd, seq, ts);
+      case 'createAccount':
+        return this.createAccount(cmd, seq, ts);
+      case 'deposit':
+        return this.deposit(cmd, seq, ts);
+      case 'adjustPosition':
+        return this.adjustPosition(cmd, seq, ts);
+      case 'halt':
+      case 'resume':
+        return this.haltResume(cmd, seq, ts);
+      case 'addSymbol':
+        return this.addSymbol(cmd, seq, ts);
+      default:
+        return result(Code.INVALID_ARGUMENT, seq, ts, undefined, undefined);
+    }
+  }
+
+  // ---------------------------------------------------------------- new order
+  private newOrder(cmd: NewOrderCmd, seq: number, ts: number): CommandResult {
+    const acct = this.accounts.get(cmd.accountId);
+    if (acct === undefined) return this.rejectNew(cmd, Code.UNKNOWN_ACCOUNT, undefined, seq, ts);
+    const sym = this.symbolsByName.get(cmd.symbol);
+    if (sym === undefined) return this.rejectNew(cmd, Code.UNKNOWN_SYMBOL, acct, seq, ts);
+    const dup = this.byCid.find(acct, cmd.clientOrderId);
+    if (dup !== undefined) {
+      const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, dup.view(), undefined);
+      r.duplicate = true;
+      return r;
+    }
+    if (!acct.takeRate(ts, this.maxRate)) return this.rejectNew(cmd, Code.ORDER_RATE_EXCEEDED, acct, seq, ts);
+    if (sym.halted) return this.rejectNew(cmd, Code.SYMBOL_HALTED, acct, seq, ts);
+    const side = cmd.side === 'BUY' ? BUY : SELL;
+    const qty = cmd.qty;
+    let code = checkQty(sym, qty);
+    if (code !== Code.OK) return this.rejectNew(cmd, code, acct, seq, ts);
+    const kind = cmd.kind;
+    const stopPrice = cmd.stopPrice ?? 0;
+    const resPrice = orderPrice(sym, kind, side, cmd.price, stopPrice);
+    if (resPrice < 0) return this.rejectNew(cmd, -resPrice as Code, acct, seq, ts);
+    code = checkNotional(sym, resPrice, qty);
+    if (code !== Code.OK) return this.rejectNew(cmd, code, acct, seq, ts);
+    if (acct.openCount >= this.maxOpen) return this.rejectNew(cmd, Code.TOO_MANY_OPEN_ORDERS, acct, seq, ts);
+    let reserve: number;
+    if (side === BUY) {
+      reserve = buyReserve(resPrice, qty, sym.tickSize, sym.maxFeeBps);
+      if (reserve > acct.cash - acct.reservedCash) return this.rejectNew(cmd, Code.INSUFFICIENT_BUYING_POWER, acct, seq, ts);
+      acct.reservedCash += reserve;
+    } else {
+      reserve = qty;
+      const si = sym.idx;
+      if (qty > acct.shares[si]! - acct.reservedShares[si]!) return this.rejectNew(cmd, Code.INSUFFICIENT_SHARES, acct, seq, ts);
+      acct.reservedShares[si] += qty;
+    }
+    const postOnly = cmd.postOnly === true;
+    const bookType = bookTypeOf(kind) | (postOnly ? OrderFlag.POST_ONLY : 0);
+    const o = new Order(++this.lastOrderId, cmd.clientOrderId, acct, sym, side, kind, bookType, resPrice, stopPrice, postOnly, qty, resPrice, reserve, ts, seq);
+    acct.openCount++;
+    acct.linkLive(o);
+    this.orders.set(o.id, o);
+    this.byCid.insertAfterMiss(o);
+    if (isStopKind(kind)) {
+      o.pendingStop = true;
+      this.exec('ACCEPTED', o, seq, ts);
+      sym.addStop(o);
+      // A stop whose condition already holds triggers at once, like one triggered by the next print.
+      this.runStops(sym, seq, ts);
+    } else {
+      const n = sym.book.submit(o.id, acct.id, side, bookType, resPrice, qty, ts);
+      this.drain(sym, n, o, OP_NEW, seq, ts);
+      if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
+    }
+    return result(Code.OK, seq, ts, o.view(), this.cmdTrades);
+  }
+
+  private rejectNew(cmd: NewOrderCmd, code: Code, acct: Account | undefined, seq: number, ts: number): CommandResult {
+    const view: OrderView = {
+      orderId: 0,
+      clientOrderId: cmd.clientOrderId,
+      accountId: cmd.accountId,
+      symbol: cmd.symbol,
+      side: cmd.side,
+      kind: cmd.kind,
+      price: cmd.price,
+      stopPrice: cmd.stopPrice ?? 0,
+      postOnly: cmd.postOnly === true,
+      qty: cmd.qty,
+      filledQty: 0,
+      remainingQty: 0,
+      filledNotionalTicks: 0,
+      status: 'REJECTED',
+      code,
+      createdTs: ts,
+      updatedTs: ts,
+      lastSeq: seq,
+    };
+    if (acct !== undefined) {
+      this.listener.onExec({
+        accountSeq: ++acct.execSeq,
+        accountId: acct.id,
+        seq,
+        ts,
+        kind: 'REJECTED',
+        orderId: 0,
+        clientOrderId: cmd.clientOrderId,
+        symbol: cmd.symbol,
+        side: cmd.side,
+        orderKind: cmd.kind,
+        price: cmd.price,
+        qty: cmd.qty,
+        filledQty: 0,
+        remainingQty: 0,
+        status: 'REJECTED',
+        code,
+        tradeId: undefined,
+        lastPrice: undefined,
+        lastQty: undefined,
+        liquidity: undefined,
+        fee: undefined,
+      });
+    }
+    return result(code, seq, ts, view, undefined);
+  }
+
+  // ---------------------------------------------------------------- book events
+  /**
+   * Walks the `n` events of the op just sent for `cur` and applies them:
+   * settlement for trades, lifecycle for rests/cancels/rejects/replaces.
+   */
+  private drain(sym: SymbolEngine, n: number, cur: Order, op: number, seq: number, ts: number): void {
+    const ev = sym.book.events;
+    let changed = false;
+    this.bookReject = Code.OK;
+    for (let i = 0, p = 0; i < n; i++, p += EV_STRIDE) {
+      const k = ev[p];
+      if (k === EvKind.LEVEL) {
+        changed = true;
+      } else if (k === EvKind.TRADE) {
+        changed = true;
+        this.fill(sym, ev[p + 1]!, cur, ev[p + 3]!, ev[p + 4]!, ev[p + 5]!, ev[p + 6]!, seq, ts);
+      } else if (k === EvKind.RESTED) {
+        cur.status = cur.filledQty > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
+      } else if (k === EvKind.ACCEPTED) {
+        if (op === OP_NEW) this.exec('ACCEPTED', cur, seq, ts);
+      } else if (k === EvKind.CANCELLED) {
+        const id = ev[p + 1]!;
+        const o = id === cur.id ? cur : this.orders.get(id)!;
+        const reason = this.cancelReason !== Code.OK && o === cur ? this.cancelReason : (ev[p + 3]! as Code);
+        this.finish(o, reason, seq, ts);
+      } else if (k === EvKind.REJECTED) {
+        const code = ev[p + 2]! as Code;
+        this.bookReject = code;
+        if (op === OP_NEW || op === OP_TRIGGER) {
+          cur.status = 'REJECTED';
+          cur.code = code;
+          cur.remainingQty = 0;
+          this.closeOrder(cur, seq, ts);
+          this.exec('REJECTED', cur, seq, ts);
+        }
+      } else if (k === EvKind.REPLACED) {
+        cur.price = ev[p + 2]!;
+        cur.remainingQty = ev[p + 3]!;
+        cur.qty = cur.filledQty + cur.remainingQty;
+        cur.updatedTs = ts;
+        cur.lastSeq = seq;
+        this.exec('REPLACED', cur, seq, ts);
+      }
+    }
+    if (changed && sym.touch(seq, ts)) this.listener.onSymbolChanged(sym);
+  }
+
+  /** Settles one trade: both accounts in the same step as the match. */
+  private fill(sym: SymbolEngine, makerId: number, taker: Order, price: number, qty: number, makerRem: number, takerRem: number, seq: number, ts: number): void {
+    const maker = this.orders.get(makerId)!;
+    const notional = price * sym.tickSize * qty;
+    const makerFee = feeOf(notional, sym.makerFeeBps);
+    const takerFee = feeOf(notional, sym.takerFeeBps);
+    const takerBuys = taker.side === BUY;
+    const buy = takerBuys ? taker : maker;
+    const sell = takerBuys ? maker : taker;
+    const buyFee = takerBuys ? takerFee : makerFee;
+    const sellFee = takerBuys ? makerFee : takerFee;
+    const ba = buy.account;
+    const sa = sell.account;
+    const si = sym.idx;
+    // buyer: pay notional + fee out of the reservation, which shrinks to what the remainder needs
+    ba.cash -= notional + buyFee;
+    const newRes = buyReserve(buy.resPrice, takerBuys ? takerRem : makerRem, sym.tickSize, sym.maxFeeBps);
+    ba.reservedCash -= buy.reserved - newRes;
+    buy.reserved = newRes;
+    ba.shares[si] += qty;
+    // seller: deliver reserved shares, receive notional - fee
+    sa.shares[si] -= qty;
+    sa.reservedShares[si] -= qty;
+    sell.reserved -= qty;
+    sa.cash += notional - sellFee;
+    this.feesCollected += buyFee + sellFee;
+
+    const pq = price * qty;
+    maker.filledQty += qty;
+    maker.filledNotionalTicks += pq;
+    maker.remainingQty = makerRem;
+    maker.updatedTs = ts;
+    maker.lastSeq = seq;
+    maker.status = makerRem === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+    taker.filledQty += qty;
+    taker.filledNotionalTicks += pq;
+    taker.remainingQty = takerRem;
+    taker.updatedTs = ts;
+    taker.lastSeq = seq;
+    taker.status = takerRem === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+
+    const t: TradeEvent = {
+      tradeId: ++this.lastTradeId,
+      seq,
+      ts,
+      symbol: sym.symbol,
+      price,
+      qty,
+      buyOrderId: buy.id,
+      sellOrderId: sell.id,
+      buyAccountId: ba.id,
+      sellAccountId: sa.id,
+      aggressor: takerBuys ? 'BUY' : 'SELL',
+      buyFee,
+      sellFee,
+    };
+    if (this.cmdTrades === undefined) this.cmdTrades = [t];
+    else this.cmdTrades.push(t);
+    ba.retainTrade(t, this.keepTrades);
+    if (sa !== ba) sa.retainTrade(t, this.keepTrades);
+    sym.onTrade(price, qty);
+    this.listener.onTrade(t, sym);
+    this.execFill(maker, t, 'MAKER', makerFee, seq, ts);
+    this.execFill(taker, t, 'TAKER', takerFee, seq, ts);
+    if (makerRem === 0) this.closeOrder(maker, seq, ts);
+    if (takerRem === 0) this.closeOrder(taker, seq, ts);
+  }
+
+  /** The order (or its remainder) left: CANCELLED/EXPIRED with a reason. */
+  private finish(o: Order, reason: Code, seq: number, ts: number): void {
+    o.status = reason === Code.CANCEL_EXPIRED ? 'EXPIRED' : 'CANCELLED';
+    o.code = reason;
+    o.remainingQty = 0;
+    o.updatedTs = ts;
+    o.lastSeq = seq;
+    this.closeOrder(o, seq, ts);
+    this.exec(reason === Code.CANCEL_EXPIRED ? 'EXPIRED' : 'CANCELLED', o, seq, ts);
+  }
+
+  /** Terminal: release what is still reserved, count it closed, retain it for queries. */
+  private closeOrder(o: Order, seq: number, ts: number): void {
+    if (!o.live) return;
+    o.live = false;
+    o.updatedTs = ts;
+    o.lastSeq = seq;
+    const a = o.account;
+    a.openCount--;
+    a.unlinkLive(o);
+    if (o.reserved !== 0) {
+      if (o.side === BUY) a.reservedCash -= o.reserved;
+      else a.reservedShares[o.sym.idx] -= o.reserved;
+      o.reserved = 0;
+    }
+    const evicted = a.retainTerminal(o, this.keepTerminal);
+    if (evicted !== undefined) this.forget(evicted);
+  }
+
+  /** An order leaves the terminal retention: no longer queryable nor a duplicate candidate. */
+  private forget(o: Order): void {
+    this.orders.delete(o.id);
+    this.byCid.remove(o);
+  }
+
+  private exec(kind: ExecKind, o: Order, seq: number, ts: number): void {
+    const a = o.account;
+    this.listener.onExec({
+      accountSeq: ++a.execSeq,
+      accountId: a.id,
+      seq,
+      ts,
+      kind,
+      orderId: o.id,
+      clientOrderId: o.clientOrderId,
+      symbol: o.sym.symbol,
+      side: o.side === BUY ? 'BUY' : 'SELL',
+      orderKind: o.kind,
+      price: o.price,
+      qty: o.qty,
+      filledQty: o.filledQty,
+      remainingQty: o.remainingQty,
+      status: o.status,
+      code: o.code,
+      tradeId: undefined,
+      lastPrice: undefined,
+      lastQty: undefined,
+      liquidity: undefined,
+      fee: undefined,
+    });
+  }
+
+  private execFill(o: Order, t: TradeEvent, liquidity: 'MAKER' | 'TAKER', fee: number, seq: number, ts: number): void {
+    const a = o.account;
+    this.listener.onExec({
+      accountSeq: ++a.execSeq,
+      accountId: a.id,
+      seq,
+      ts,
+      kind: 'FILL',
+      orderId: o.id,
+      clientOrderId: o.clientOrderId,
+      symbol: o.sym.symbol,
+      side: o.side === BUY ? 'BUY' : 'SELL',
+      orderKind: o.kind,
+      price: o.price,
+      qty: o.qty,
+      filledQty: o.filledQty,
+      remainingQty: o.remainingQty,
+      status: o.status,
+      code: o.code,
+      tradeId: t.tradeId,
+      lastPrice: t.price,
+      lastQty: t.qty,
+      liquidity,
+      fee,
+    });
+  }
+
+  /** Triggers stops in order while the last price satisfies them (a triggered stop's trades may trigger more). */
+  private runStops(sym: SymbolEngine, seq: number, ts: number): void {
+    for (;;) {
+      const o = sym.takeTriggered();
+      if (o === undefined) return;
+      o.pendingStop = false;
+      o.updatedTs = ts;
+      o.lastSeq = seq;
+      this.exec('TRIGGERED', o, seq, ts);
+      const n = sym.book.submit(o.id, o.account.id, o.side as 0 | 1, o.bookType, o.price, o.remainingQty, ts);
+      this.drain(sym, n, o, OP_TRIGGER, seq, ts);
+    }
+  }
+
+  // ---------------------------------------------------------------- cancel / replace
+  private findOrder(acct: Account, orderId: number | undefined, clientOrderId: string | undefined): Order | Code {
+    let o: Order | undefined;
+    if (orderId !== undefined && orderId !== 0) {
+      o = this.orders.get(orderId);
+      if (o === undefined) return Code.UNKNOWN_ORDER;
+      if (o.account !== acct) return Code.NOT_ORDER_OWNER;
+      if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== o.clientOrderId) return Code.UNKNOWN_ORDER;
+    } else if (clientOrderId !== undefined && clientOrderId !== '') {
+      o = this.byCid.find(acct, clientOrderId);
+      if (o === undefined) return Code.UNKNOWN_ORDER;
+    } else {
+      return Code.MISSING_FIELD;
+    }
+    return o;
+  }
+
+  private cancelOrder(cmd: CancelCmd, seq: number, ts: number): CommandResult {
+    const acct = this.accounts.get(cmd.accountId);
+    if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
+    const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
+    if (typeof o === 'number') return result(o, seq, ts, undefined, undefined);
+    if (!o.live) return result(Code.ORDER_NOT_OPEN, seq, ts, o.view(), undefined);
+    this.cancelLive(o, Code.CANCEL_BY_USER, seq, ts);
+    return result(Code.OK, seq, ts, o.view(), undefined);
+  }
+
+  private cancelLive(o: Order, reason: Code, seq: number, ts: number): void {
+    if (o.pendingStop) {
+      o.sym.removeStop(o);
+      o.pendingStop = false;
+      this.finish(o, reason, seq, ts);
+      return;
+    }
+    const sym = o.sym;
+    this.cancelReason = reason === Code.CANCEL_BY_USER ? Code.OK : reason;
+    const n = sym.book.cancel(o.id);
+    this.drain(sym, n, o, OP_CANCEL, seq, ts);
+    this.cancelReason = Code.OK;
+  }
+
+  private replaceOrder(cmd: ReplaceCmd, seq: number, ts: number): CommandResult {
+    const acct = this.accounts.get(cmd.accountId);
+    if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
+    const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
+    if (typeof o === 'number') return result(o, seq, ts, undefined, undefined);
+    if (!o.live) return result(Code.ORDER_NOT_OPEN, seq, ts, o.view(), undefined);
+    if (o.pendingStop || o.kind !== 'LIMIT') return result(Code.REPLACE_NOT_ALLOWED, seq, ts, o.view(), undefined);
+    const sym = o.sym;
+    if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, o.view(), undefined);
+    if (sym.halted) return result(Code.SYMBOL_HALTED, seq, ts, o.view(), undefined);
+    const qty = cmd.qty;
+    let code = checkQty(sym, qty);
+    if (code !== Code.OK) return result(code, seq, ts, o.view(), undefined);
+    const price = checkLimitPrice(sym, cmd.price);
+    if (price < 0) return result(-price as Code, seq, ts, o.view(), undefined);
+    code = checkNotional(sym, price, qty);
+    if (code !== Code.OK) return result(code, seq, ts, o.view(), undefined);
+    if (o.postOnly) {
+      // A post-only order must stay passive after a reprice as well.
+      const opp = o.side === BUY ? sym.book.bestAsk() : sym.book.bestBid();
+      if (opp > 0 && (o.side === BUY ? price >= opp : price <= opp)) return result(Code.POST_ONLY_WOULD_CROSS, seq, ts, o.view(), undefined);
+    }
+    const oldRes = o.reserved;
+    const oldResPrice = o.resPrice;
+    let delta: number;
+    if (o.side === BUY) {
+      delta = buyReserve(price, qty, sym.tickSize, sym.maxFeeBps) - oldRes;
+      if (delta > acct.cash - acct.reservedCash) return result(Code.INSUFFICIENT_BUYING_POWER, seq, ts, o.view(), undefined);
+      acct.reservedCash += delta;
+    } else {
+      delta = qty - oldRes;
+      if (delta > acct.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, o.view(), undefined);
+      acct.reservedShares[sym.idx] += delta;
+    }
+    o.reserved = oldRes + delta;
+    o.resPrice = price;
+    const n = sym.book.replace(o.id, price, qty);
+    this.drain(sym, n, o, OP_REPLACE, seq, ts);
+    if (this.bookReject !== Code.OK) {
+      // The book refused: undo the reservation change; nothing else moved.
+      if (o.side === BUY) acct.reservedCash -= delta;
+      else acct.reservedShares[sym.idx] -= delta;
+      o.reserved = oldRes;
+      o.resPrice = oldResPrice;
+      return result(this.bookReject, seq, ts, o.view(), undefined);
+    }
+    if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
+    return result(Code.OK, seq, ts, o.view(), this.cmdTrades);
+  }
+
+  private massCancel(cmd: MassCancelCmd, seq: number, ts: number): CommandResult {
+    const acct = this.accounts.get(cmd.accountId);
+    if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
+    let sym: SymbolEngine | undefined;
+    if (cmd.symbol !== undefined && cmd.symbol !== '') {
+      sym = this.symbolsByName.get(cmd.symbol);
+      if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
+    }
+    const victims = acct.liveOrders().filter((o) => sym === undefined || o.sym === sym);
+    const reason = cmd.reason >= 300 && cmd.reason < 400 ? cmd.reason : Code.CANCEL_BY_USER;
+    for (const o of victims) this.cancelLive(o, reason, seq, ts);
+    const r = result(Code.OK, seq, ts, undefined, undefined);
+    r.cancelled = victims.length;
+    return r;
+  }
+
+  // ---------------------------------------------------------------- accounts and admin
+  private createAccount(cmd: CreateAccountCmd, seq: number, ts: number): CommandResult {
+    if (this.accounts.has(cmd.accountId)) return result(Code.ACCOUNT_EXISTS, seq, ts, undefined, undefined);
+    const pos: [number, number][] = [];
+    for (const [s, n] of Object.entries(cmd.positions ?? {})) {
+      const sym = this.symbolsByName.get(s);
+      if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
+      pos.push([sym.idx, n]);
+    }
+    const a = new Account(cmd.accountId, cmd.cash, this.symbolList.length);
+    for (const [i, n] of pos) a.shares[i] = n;
+    this.accounts.set(a.id, a);
+    return result(Code.OK, seq, ts, undefined, undefined);
+  }
+
+  private deposit(cmd: DepositCmd, seq: number, ts: number): CommandResult {
+    const a = this.accounts.get(cmd.accountId);
+    if (a === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
+    if (cmd.amount < 0 && -cmd.amount > a.cash - a.reservedCash) return result(Code.INSUFFICIENT_CASH, seq, ts, undefined, undefined);
+    if (a.cash + cmd.amount > Number.MAX_SAFE_INTEGER) return result(Code.VALUE_OUT_OF_RANGE, seq, ts, undefined, undefined);
+    a.cash += cmd.amount;
+    return result(Code.OK, seq, ts, undefined, undefined);
+  }
+
+  private adjustPosition(cmd: AdjustPositionCmd, seq: number, ts: number): CommandResult {
+    const a = this.accounts.get(cmd.accountId);
+    if (a === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
+    const sym = this.symbolsByName.get(cmd.symbol);
+    if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
+    if (cmd.delta < 0 && -cmd.delta > a.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, undefined, undefined);
+    if (a.shares[sym.idx]! + cmd.delta > Number.MAX_SAFE_INTEGER) return result(Code.VALUE_OUT_OF_RANGE, seq, ts, undefined, undefined);
+    a.shares[sym.idx] += cmd.delta;
+    return result(Code.OK, seq, ts, undefined, undefined);
+  }
+
+  private haltResume(cmd: HaltCmd, seq: number, ts: number): CommandResult {
+    const sym = this.symbolsByName.get(cmd.symbol);
+    if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
+    const halt = cmd.type === 'halt';
+    if (sym.halted !== halt) {
+      sym.halted = halt;
+      if (sym.touch(seq, ts)) this.listener.onSymbolChanged(sym);
+    }
+    return result(Code.OK, seq, ts, undefined, undefined);
+  }
+
+  private addSymbol(cmd: AddSymbolCmd, seq: number, ts: number): CommandResult {
+    let cfg: SymbolConfig;
+    try {
+      cfg = validateSymbolConfig(cmd.config);
+    } catch (e) {
+      return result(e instanceof AurexError ? e.code : Code.INVALID_CONFIG, seq, ts, undefined, undefined);
+    }
+    if (this.symbolsByName.has(cfg.symbol)) return result(Code.SYMBOL_EXISTS, seq, ts, undefined, undefined);
+    for (const name of Object.keys(cfg.indices ?? {})) {
+      if (!this.indexByName.has(name)) return result(Code.UNKNOWN_INDEX, seq, ts, undefined, undefined);
+    }
+    const sym = this.addSymbolEngine(cfg);
+    for (const [name, w] of Object.entries(cfg.indices ?? {})) this.indexByName.get(name)!.addMember(sym, w);
+    sym.touch(seq, ts);
+    this.listener.onSymbolChanged(sym);
+    return result(Code.OK, seq, ts, undefined, undefined);
+  }
+
+  private addSymbolEngine(cfg: SymbolConfig): SymbolEngine {
+    if (this.symbolsByName.has(cfg.symbol)) throw new AurexError(Code.INVALID_CONFIG, `symbol ${cfg.symbol} declared twice`);
+    const sym = new SymbolEngine(this.symbolList.length, cfg, this.makeBook(this.bookConfig));
+    this.symbolList.push(sym);
+    this.symbolsByName.set(cfg.symbol, sym);
+    for (const a of this.accounts.values()) a.addSymbolSlot();
+    return sym;
+  }
+
+  // =============================================================== queries
+  lastSeq(): number {
+    return this.seq;
+  }
+  lastTimestamp(): number {
+    return this.lastTs;
+  }
+  totalFeesCollected(): number {
+    return this.feesCollected;
+  }
+  symbolEngine(symbol: string): SymbolEngine | undefined {
+    return this.symbolsByName.get(symbol);
+  }
+  symbolEngines(): readonly SymbolEngine[] {
+    return this.symbolList;
+  }
+  symbols(): SymbolConfig[] {
+    return this.symbolList.map((s) => s.config);
+  }
+  symbol(symbol: string): SymbolConfig | undefined {
+    return this.symbolsByName.get(symbol)?.config;
+  }
+  isHalted(symbol: string): boolean {
+    return this.symbolsByName.get(symbol)?.halted ?? false;
+  }
+  accountIds(): number[] {
+    return [...this.accounts.keys()].sort((a, b) => a - b);
+  }
+
+  /** An order of `accountId` by engine id or client order id; undefined for other accounts' orders. */
+  getOrder(accountId: number, ref: { orderId?: number; clientOrderId?: string }): OrderView | undefined {
+    const acct = this.accounts.get(accountId);
+    if (acct === undefined) return undefined;
+    const o = this.findOrder(acct, ref.orderId, ref.clientOrderId);
+    return typeof o === 'number' ? undefined : o.view();
+  }
+
+  /** Any order by id (admin/internal use: no ownership check). */
+  orderById(orderId: number): OrderView | undefined {
+    return this.orders.get(orderId)?.view();
+  }
+
+  openOrders(accountId: number, symbol?: string): OrderView[] {
+    const acct = this.accounts.get(accountId);
+    if (acct === undefined) return [];
+    return acct
+      .liveOrders()
+      .filter((o) => symbol === undefined || o.sym.symbol === symbol)
+      .map((o) => o.view());
+  }
+
+  accountTrades(accountId: number, opts: { symbol?: string; limit?: number; afterTradeId?: number } = {}): TradeEvent[] {
+    const acct = this.accounts.get(accountId);
+    if (acct === undefined) return [];
+    let list = acct.tradeList();
+    if (opts.symbol !== undefined) list = list.filter((t) => t.symbol === opts.symbol);
+    if (opts.afterTradeId !== undefined) list = list.filter((t) => t.tradeId > opts.afterTradeId!);
+    const limit = opts.limit ?? 100;
+    return list.slice(Math.max(0, list.length - limit)).map((t) => ({ ...t }));
+  }
+
+  /** Trades of one order (from its account's retained history). */
+  orderTrades(orderId: number, accountId?: number): TradeEvent[] {
+    const o = this.orders.get(orderId);
+    if (o === undefined || (accountId !== undefined && o.account.id !== accountId)) return [];
+    return o.account
+      .tradeList()
+      .filter((t) => t.buyOrderId === orderId || t.sellOrderId === orderId)
+      .map((t) => ({ ...t }));
+  }
+
+  account(accountId: number): AccountView | undefined {
+    const a = this.accounts.get(accountId);
+    if (a === undefined) return undefined;
+    const positions: AccountView['positions'] = [];
+    for (const s of this.symbolList) {
+      const sh = a.shares[s.idx]!;
+      const rs = a.reservedShares[s.idx]!;
+      if (sh !== 0 || rs !== 0) positions.push({ symbol: s.symbol, shares: sh, reserved: rs, available: sh - rs });
+    }
+    return { accountId: a.id, cash: a.cash, reservedCash: a.reservedCash, availableCash: a.cash - a.reservedCash, positions, openOrders: a.openCount };
+  }
+
+  l1(symbol: string): L1 | undefined {
+    const s = this.symbolsByName.get(symbol);
+    return s === undefined ? undefined : l1Of(s);
+  }
+
+  book(symbol: string, levels: number = DEFAULT_L2_LEVELS): BookView | undefined {
+    const s = this.symbolsByName.get(symbol);
+    if (s === undefined) return undefined;
+    return { symbol, mdSeq: s.mdSeq, bids: levelsOf(s, Side.BUY, levels), asks: levelsOf(s, Side.SELL, levels) };
+  }
+
+  marketSnapshot(symbol: string, levels: number = DEFAULT_L2_LEVELS): MarketDataUpdate | undefined {
+    const s = this.symbolsByName.get(symbol);
+    return s === undefined ? undefined : mdUpdateOf(s, levels, 0, true, []);
+  }
+
+  indexNames(): string[] {
+    return [...this.indexByName.keys()];
+  }
+  marketIndex(name: string): MarketIndex | undefined {
+    return this.indexByName.get(name);
+  }
+  index(name: string): IndexView | undefined {
+    return this.indexByName.get(name)?.view();
+  }
+  ranking(by: 'volume' | 'change', n: number): RankingEntry[] {
+    return rankSymbols(this.symbolList, by, n);
+  }
+
+  // =============================================================== invariants, hash, snapshot
+  /**
+   * Checks the conservation invariants and returns a list of violations (empty
+   * when sound): no negative balance/position/reservation, cash >= reserved,
+   * reservations equal to what open orders hold, and each buy order holding
+   * exactly what its remainder needs. Linear in state: for tests and audits.
+   */
+  checkInvariants(): string[] {
+    const bad: string[] = [];
+    const resCash = new Map<number, number>();
+    const resShares = new Map<string, number>();
+    const open = new Map<number, number>();
+    for (const o of this.orders.values()) {
+      if (!o.live) {
+        if (o.reserved !== 0) bad.push(`order ${o.id} closed with reservation ${o.reserved}`);
+        continue;
+      }
+      const aid = o.account.id;
+      open.set(aid, (open.get(aid) ?? 0) + 1);
+      if (o.side === BUY) {
+        resCash.set(aid, (resCash.get(aid) ?? 0) + o.reserved);
+        const need = buyReserve(o.resPrice, o.remainingQty, o.sym.tickSize, o.sym.maxFeeBps);
+        if (o.reserved !== need) bad.push(`buy order ${o.id} holds ${o.reserved}, needs ${need}`);
+      } else {
+        const k = `${aid}:${o.sym.idx}`;
+        resShares.set(k, (resShares.get(k) ?? 0) + o.reserved);
+        if (o.reserved !== o.remainingQty) bad.push(`sell order ${o.id} holds ${o.reserved} shares, remaining ${o.remainingQty}`);
+      }
+      if (!o.pendingStop && o.sym.book.orderInfo(o.id)?.remaining !== o.remainingQty) bad.push(`order ${o.id} not on the book as expected`);
+    }
+    for (const a of this.accounts.values()) {
+      if (a.cash < 0) bad.push(`account ${a.id} cash ${a.cash} < 0`);
+      if (a.reservedCash < 0 || a.reservedCash > a.cash) bad.push(`account ${a.id} reservedCash ${a.reservedCash} outside 0..cash ${a.cash}`);
+      if (a.reservedCash !== (resCash.get(a.id) ?? 0)) bad.push(`account ${a.id} reservedCash ${a.reservedCash} != orders ${resCash.get(a.id) ?? 0}`);
+      if (a.openCount !== (open.get(a.id) ?? 0)) bad.push(`account ${a.id} openCount ${a.openCount} != ${open.get(a.id) ?? 0}`);
+      for (const s of this.symbolList) {
+        const sh = a.shares[s.idx]!;
+        const rs = a.reservedShares[s.idx]!;
+        if (sh < 0 || rs < 0 || rs > sh) bad.push(`account ${a.id} ${s.symbol} shares ${sh} reserved ${rs}`);
+        if (rs !== (resShares.get(`${a.id}:${s.idx}`) ?? 0)) bad.push(`account ${a.id} ${s.symbol} reserved ${rs} != orders ${resShares.get(`${a.id}:${s.idx}`) ?? 0}`);
+      }
+    }
+    let booked = 0;
+    for (const s of this.symbolList) booked += s.book.orderCount();
+    let onBook = 0;
+    for (const o of this.orders.values()) if (o.live && !o.pendingStop) onBook++;
+    if (booked !== onBook) bad.push(`books hold ${booked} orders, engine has ${onBook} live`);
+    return bad;
+  }
+
+  /** Total cash of all accounts plus fees collected (conserved by trading). */
+  totalCash(): number {
+    let c = this.feesCollected;
+    for (const a of this.accounts.values()) c += a.cash;
+    return c;
+  }
+
+  /** Total shares of a symbol over all accounts (conserved by trading). */
+  totalShares(symbol: string): number {
+    const s = this.symbolsByName.get(symbol);
+    if (s === undefined) return 0;
+    let n = 0;
+    for (const a of this.accounts.values()) n += a.shares[s.idx]!;
+    return n;
+  }
+
+  /**
+   * SHA-256 (hex) over the whole deterministic state: sequences and counters,
+   * every symbol's state with its book's own stateHash(), stops, accounts,
+   * and every known order. Equal for native and reference books.
+   */
+  stateHash(): string {
+    const snap = this.snapshotWith(false);
+    const h = createHash('sha256');
+    h.update(JSON.stringify(snap));
+    for (const s of this.symbolList) h.update(s.book.stateHash());
+    return h.digest('hex');
+  }
+
+  /** The full state as plain data (see engine/snapshot.ts). */
+  snapshot(): ExchangeSnapshot {
+    return this.snapshotWith(true);
+  }
+
+  private snapshotWith(books: boolean): ExchangeSnapshot {
+    const rec = (o: Order): OrderRecord => ({ ...o.view(), resPrice: o.resPrice, reserved: o.reserved, bookType: o.bookType, live: o.live, pendingStop: o.pendingStop });
+    const orders = [...this.orders.values()].map(rec);
+    const accounts: AccountSnapshot[] = [...this.accounts.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((a) => ({
+        accountId: a.id,
+        cash: a.cash,
+        reservedCash: a.reservedCash,
+        positions: this.symbolList
+          .filter((s) => a.shares[s.idx] !== 0 || a.reservedShares[s.idx] !== 0)
+          .map((s) => ({ symbol: s.symbol, shares: a.shares[s.idx]!, reserved: a.reservedShares[s.idx]! })),
+        openCount: a.openCount,
+        execSeq: a.execSeq,
+        rateWindowStart: a.rateWindowStart,
+        rateCount: a.rateCount,
+        terminal: a.terminalList().map((o) => o.id),
+        trades: a.tradeList().map((t) => ({ ...t })),
+      }));
+    return {
+      version: SNAPSHOT_VERSION,
+      seq: this.seq,
+      lastTs: this.lastTs,
+      lastOrderId: this.lastOrderId,
+      lastTradeId: this.lastTradeId,
+      feesCollected: this.feesCollected,
+      symbols: this.symbolList.map((s) => ({
+        config: s.config,
+        halted: s.halted,
+        mdSeq: s.mdSeq,
+        mdCmdSeq: s.mdCmdSeq,
+        mdTs: s.mdTs,
+        last: s.last,
+        lastQty: s.lastQty,
+        volume: s.volume,
+        turnoverTicks: s.turnoverTicks,
+        open: s.open,
+        high: s.high,
+        low: s.low,
+        tradeCount: s.tradeCount,
+        book: books ? s.book.snapshot() : [],
+        stops: s.stops.map((o) => o.id),
+      })),
+      indices: [...this.indexByName.values()].map((i) => ({
+        name: i.name,
+        base: i.base,
+        divisor: i.divisor,
+        members: i.members.map((m) => ({ symbol: m.sym.symbol, weight: m.weight })),
+      })),
+      accounts,
+      orders,
+    };
+  }
+
+  /**
+   * Replaces the whole state with a snapshot's. The exchange must be fresh or
+   * disposable: books are rebuilt. Throws AurexError(INVALID_ARGUMENT) on a
+   * malformed snapshot (and leaves this instance unusable).
+   */
+  restore(snap: ExchangeSnapshot): void {
+    if (snap === null || typeof snap !== 'object' || snap.version !== SNAPSHOT_VERSION) {
+      throw new AurexError(Code.INVALID_ARGUMENT, `unsupported snapshot version ${String((snap as { version?: unknown })?.version)}`);
+    }
+    for (const s of this.symbolList) s.book.close();
+    this.symbolsByName.clear();
+    this.symbolList.length = 0;
+    this.accounts.clear();
+    this.orders.clear();
+    this.byCid.clear();
+    this.indexByName.clear();
+    this.seq = snap.seq;
+    this.lastTs = snap.lastTs;
+    this.lastOrderId = snap.lastOrderId;
+    this.lastTradeId = snap.lastTradeId;
+    this.feesCollected = snap.feesCollected;
+    for (const ss of snap.symbols) {
+      const cfg = validateSymbolConfig(ss.config);
+      const sym = new SymbolEngine(this.symbolList.length, cfg, this.makeBook(this.bookConfig));
+      this.symbolList.push(sym);
+      this.symbolsByName.set(cfg.symbol, sym);
+      sym.halted = ss.halted;
+      sym.mdSeq = ss.mdSeq;
+      sym.mdCmdSeq = ss.mdCmdSeq;
+      sym.mdTs = ss.mdTs;
+      sym.last = ss.last;
+      sym.lastQty = ss.lastQty;
+      sym.volume = ss.volume;
+      sym.turnoverTicks = ss.turnoverTicks;
+      sym.open = ss.open;
+      sym.high = ss.high;
+      sym.low = ss.low;
+      sym.tradeCount = ss.tradeCount;
+      sym.book.restore(ss.book as RestingOrder[]);
+    }
+    for (const is of snap.indices) {
+      const idx = new MarketIndex({ name: is.name, base: is.base } as IndexConfig);
+      idx.divisor = is.divisor;
+      for (const m of is.members) {
+        const sym = this.symbolsByName.get(m.symbol);
+        if (sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `index ${is.name}: unknown member ${m.symbol}`);
+        idx.members.push({ sym, weight: m.weight, seen: sym.last });
+      }
+      this.indexByName.set(is.name, idx);
+    }
+    const nSym = this.symbolList.length;
+    for (const as of snap.accounts) {
+      const a = new Account(as.accountId, as.cash, nSym);
+      a.reservedCash = as.reservedCash;
+      for (const p of as.positions) {
+        const sym = this.symbolsByName.get(p.symbol);
+        if (sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: unknown symbol ${p.symbol}`);
+        a.shares[sym.idx] = p.shares;
+        a.reservedShares[sym.idx] = p.reserved;
+      }
+      a.openCount = as.openCount;
+      a.execSeq = as.execSeq;
+      a.rateWindowStart = as.rateWindowStart;
+      a.rateCount = as.rateCount;
+      for (const t of as.trades) {
+        // Rebuilt field by field: the state hash must not depend on how a decoder ordered keys.
+        a.retainTrade(
+          {
+            tradeId: t.tradeId,
+            seq: t.seq,
+            ts: t.ts,
+            symbol: t.symbol,
+            price: t.price,
+            qty: t.qty,
+            buyOrderId: t.buyOrderId,
+            sellOrderId: t.sellOrderId,
+            buyAccountId: t.buyAccountId,
+            sellAccountId: t.sellAccountId,
+            aggressor: t.aggressor,
+            buyFee: t.buyFee,
+            sellFee: t.sellFee,
+          },
+          this.keepTrades,
+        );
+      }
+      this.accounts.set(a.id, a);
+    }
+    for (const r of snap.orders) {
+      const acct = this.accounts.get(r.accountId);
+      const sym = this.symbolsByName.get(r.symbol);
+      if (acct === undefined || sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `order ${r.orderId}: unknown account or symbol`);
+      const o = new Order(r.orderId, r.clientOrderId, acct, sym, r.side === 'BUY' ? BUY : SELL, r.kind, r.bookType, r.price, r.stopPrice, r.postOnly, r.qty, r.resPrice, r.reserved, r.createdTs, r.lastSeq);
+      o.filledQty = r.filledQty;
+      o.remainingQty = r.remainingQty;
+      o.filledNotionalTicks = r.filledNotionalTicks;
+      o.status = r.status;
+      o.code = r.code;
+      o.updatedTs = r.updatedTs;
+      o.live = r.live;
+      o.pendingStop = r.pendingStop;
+      this.orders.set(o.id, o);
+      this.byCid.insert(o);
+      if (o.live) acct.linkLive(o);
+    }
+    for (const as of snap.accounts) {
+      const a = this.accounts.get(as.accountId)!;
+      for (const id of as.terminal) {
+        const o = this.orders.get(id);
+        if (o === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: unknown terminal order ${id}`);
+        const evicted = a.retainTerminal(o, this.keepTerminal);
+        if (evicted !== undefined) this.forget(evicted);
+      }
+    }
+    snap.symbols.forEach((ss, i) => {
+      const sym = this.symbolList[i]!;
+      for (const id of ss.stops) {
+        const o = this.orders.get(id);
+        if (o === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${sym.symbol}: unknown stop ${id}`);
+        sym.stops.push(o);
+      }
+    });
+  }
+
+  /** Releases the books' native memory. */
+  close(): void {
+    for (const s of this.symbolList) s.book.close();
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * A growable little-endian byte writer and a matching reader.
+ *
+ * Shared by the command codec (journal records) and the snapshot serializer.
+ * The writer reuses one Buffer across calls (reset() keeps the capacity), so
+ * encoding a command allocates nothing once the buffer has grown to its working
+ * size. Numbers that can exceed 32 bits (ids, prices, cash) are written as
+ * float64: exact for every safe integer, which is what the edge admits.
+ */
+export class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initialCapacity = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialCapacity);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Make room for n more bytes (doubling, copying what is written so far). */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const nb = Buffer.allocUnsafe(cap);
+    this.buf.copy(nb, 0, 0, this.pos);
+    this.buf = nb;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    this.pos = p + 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+
+  /** u16 byte length + UTF-8 bytes; ASCII strings take a copy loop with no native call. */
+  str(s: string): void {
+    const n = s.length;
+    this.ensure(2 + n * 3);
+    const b = this.buf;
+    let p = this.pos + 2;
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) {
+        ascii = false;
+        break;
+      }
+      b[p + i] = c;
+    }
+    let len = n;
+    if (!ascii) len = b.write(s, p, 'utf8');
+    if (len > 0xffff) throw new RangeError('string longer than 65535 bytes');
+    b[this.pos] = len;
+    b[this.pos + 1] = len >>> 8;
+    this.pos = p + len;
+  }
+
+  /** Raw bytes of a typed array (its byte view), preceded by nothing: the caller writes the length. */
+  bytes(src: ArrayBufferView): void {
+    const u8 = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    this.ensure(u8.length);
+    this.buf.set(u8, this.pos);
+    this.pos += u8.length;
+  }
+
+  /** Pad with zeros to a multiple of `a` bytes (typed-array alignment in snapshots). */
+  align(a: number): void {
+    const r = this.pos % a;
+    if (r === 0) return;
+    const k = a - r;
+    this.ensure(k);
+    this.buf.fill(0, this.pos, this.pos + k);
+    this.pos += k;
+  }
+
+  /** The written bytes (a view, valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+export class ByteReader {
+  buf: Buffer;
+  pos: number;
+  end: number;
+
+  constructor(buf: Buffer, start = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new RangeError(`read past end (${this.pos}+${n} > ${this.end})`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const p = this.pos;
+    this.pos = p + 2;
+    return this.buf[p]! | (this.buf[p + 1]! << 8);
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  str(): string {
+    const len = this.u16();
+    this.need(len);
+    const p = this.pos;
+    this.pos = p + len;
+    return this.buf.toString('utf8', p, p + len);
+  }
+
+  align(a: number): void {
+    const r = this.pos % a;
+    if (r !== 0) this.pos += a - r;
+  }
+
+  /** A zero-copy typed-array view when aligned within the underlying ArrayBuffer, else a copy. */
+  f64Array(count: number): Float64Array {
+    const bytes = count * 8;
+    this.need(bytes);
+    const off = this.buf.byteOffset + this.pos;
+    let out: Float64Array;
+    if (off % 8 === 0) out = new Float64Array(this.buf.buffer, off, count);
+    else out = new Float64Array(new Uint8Array(this.buf.buffer.slice(off, off + bytes) as ArrayBuffer).buffer);
+    this.pos += bytes;
+    return out;
+  }
+
+  i32Array(count: number): Int32Array {
+    const bytes = count * 4;
+    this.need(bytes);
+    const off = this.buf.byteOffset + this.pos;
+    let out: Int32Array;
+    if (off % 4 === 0) out = new Int32Array(this.buf.buffer, off, count);
+    else out = new Int32Array(new Uint8Array(this.buf.buffer.slice(off, off + bytes) as ArrayBuffer).buffer);
+    this.pos += bytes;
+    return out;
+  }
+}

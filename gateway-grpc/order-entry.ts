@@ -1,0 +1,291 @@
+/**
+ * The OrderEntry bidirectional stream: submit/cancel/replace in, exactly one
+ * ack per request out, in request order, plus the account's execution reports
+ * once the client sent `subscribe_executions`.
+ *
+ * Throughput without unbounded memory:
+ *  - the token is authenticated once per stream and watched (revocation or
+ *    expiry ends the stream with UNAUTHENTICATED); each order still passes the
+ *    per-account order rate limit (synchronous, no I/O);
+ *  - one shared engine callback per session and a FIFO of slots instead of a
+ *    closure per order (the engine answers a session's commands in order);
+ *  - inbound backpressure: when the session has `maxInflight` unanswered
+ *    requests or its writer is blocked, the call is paused (HTTP/2 flow control
+ *    then stops the client) and resumed once acks drained;
+ *  - per-request errors never end the stream: they are acks with `code` and
+ *    `grpc_status`.
+ */
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { AuthManager } from '../engine/auth/index.ts';
+import { AurexError, Code, codeName } from '../engine/codes.ts';
+import type { ExchangeApi, Subscription } from '../engine/core-api.ts';
+import type { CommandResult, Principal } from '../engine/types.ts';
+import {
+  OrderStatus as WireStatus,
+  type OrderEntryAck,
+  type OrderEntryRequest,
+  type OrderEntryResponse,
+} from '../gen/aurex/stock/v1/stock.ts';
+import { bearerOf } from './auth-context.ts';
+import { streamPrincipal, type MethodSpec } from './call-helpers.ts';
+import { executionReport, statusToWire } from './convert.ts';
+import { grpcStatusFor, serviceError, toServiceError } from './errors.ts';
+import { amendErrorCode, cancelCmd, newOrderCmd, replaceCmd, submitCodeIsError } from './order-commands.ts';
+import { int64ToSafe } from './price.ts';
+import { isMalformed, type Malformed } from './service-defs.ts';
+import { StreamWriter } from './stream-writer.ts';
+
+const B = BigInt;
+const SUBMIT = 0;
+const AMEND = 1;
+
+interface Slot {
+  requestId: bigint;
+  kind: number;
+  clientOrderId: string;
+  ack: OrderEntryAck | undefined;
+}
+
+export interface OrderEntryContext {
+  exchange: ExchangeApi;
+  auth: AuthManager;
+  spec: MethodSpec;
+  /** Unanswered requests per stream before reading pauses. */
+  maxInflight: number;
+  /** Writer window (messages not yet flushed) and queue bound. */
+  window: number;
+  maxQueued: number;
+  stuckMs: number;
+  track(w: StreamWriter<unknown>, shutdown: () => void): boolean;
+}
+
+type Call = ServerDuplexStream<OrderEntryRequest | Malformed, OrderEntryResponse>;
+
+export class OrderEntrySession {
+  private readonly writer: StreamWriter<OrderEntryResponse>;
+  private p: Principal | undefined;
+  private readonly slots: Slot[] = [];
+  private head = 0;
+  /** Slots waiting for an engine result, in execute order. */
+  private readonly awaiting: Slot[] = [];
+  private awaitHead = 0;
+  private paused = false;
+  private clientDone = false;
+  private shuttingDown = false;
+  private execSub: Subscription | undefined;
+  private readonly onResult: (res: CommandResult) => void;
+
+  constructor(
+    private readonly ctx: OrderEntryContext,
+    private readonly call: Call,
+  ) {
+    this.writer = new StreamWriter<OrderEntryResponse>(call, { window: ctx.window, maxQueued: ctx.maxQueued, stuckMs: ctx.stuckMs });
+    this.writer.onDrained = () => this.maybeResume();
+    this.onResult = (res) => this.result(res);
+  }
+
+  async start(): Promise<void> {
+    const w = this.writer;
+    const call = this.call;
+    // Hold requests until the caller is authenticated.
+    call.pause();
+    if (!this.ctx.track(w as StreamWriter<unknown>, () => this.shutdown())) {
+      w.closeWithError(serviceError(Code.SHUTTING_DOWN, 'server is shutting down'));
+      return;
+    }
+    try {
+      this.p = await streamPrincipal(this.ctx.auth, call.metadata, this.ctx.spec);
+    } catch (e) {
+      w.closeWithError(toServiceError(e));
+      return;
+    }
+    if (w.closed) return;
+    const watch = this.ctx.auth.watch(bearerOf(call.metadata)!, (err) => w.closeWithError(serviceError(err.code, err.message)));
+    w.onClose(() => {
+      watch.close();
+      this.execSub?.close();
+      this.execSub = undefined;
+    });
+    call.on('data', (req: OrderEntryRequest | Malformed) => this.request(req));
+    call.on('end', () => {
+      this.clientDone = true;
+      this.maybeFinish();
+    });
+    call.resume();
+  }
+
+  private request(req: OrderEntryRequest | Malformed): void {
+    if (!this.writer.accepting) return;
+    const slot: Slot = { requestId: 0n, kind: SUBMIT, clientOrderId: '', ack: undefined };
+    this.slots.push(slot);
+    try {
+      if (isMalformed(req)) throw new AurexError(Code.MALFORMED_FRAME, 'request could not be decoded');
+      slot.requestId = req.requestId;
+      const c = req.command;
+      if (c === undefined) throw new AurexError(Code.MISSING_FIELD, 'command is required');
+      const p = this.p!;
+      const ex = this.ctx.exchange;
+      switch (c.$case) {
+        case 'submit': {
+          slot.clientOrderId = c.value.orderId;
+          const cmd = newOrderCmd(ex, p, c.value);
+          if (this.ctx.auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+          this.awaiting.push(slot);
+          ex.execute(cmd, this.onResult);
+          break;
+        }
+        case 'cancel': {
+          slot.kind = AMEND;
+          slot.clientOrderId = c.value.clientOrderId;
+          const cmd = cancelCmd(p, c.value);
+          if (this.ctx.auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+          this.awaiting.push(slot);
+          ex.execute(cmd, this.onResult);
+          break;
+        }
+        case 'replace': {
+          slot.kind = AMEND;
+          slot.clientOrderId = c.value.clientOrderId;
+          const cmd = replaceCmd(ex, p, c.value);
+          if (this.ctx.auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+          this.awaiting.push(slot);
+          ex.execute(cmd, this.onResult);
+          break;
+        }
+        case 'subscribeExecutions': {
+          if (this.execSub !== undefined) throw new AurexError(Code.INVALID_ARGUMENT, 'already subscribed to executions');
+          const from = c.value.fromSeq;
+          if (from < -1n) throw new AurexError(Code.VALUE_OUT_OF_RANGE, 'from_seq must be -1, 0 or a sequence');
+          const fromSeq = from === -1n ? -1 : int64ToSafe(from, Code.VALUE_OUT_OF_RANGE, 'from_seq');
+          slot.ack = this.okAck(slot);
+          this.flush();
+          const w = this.writer;
+          this.execSub = ex.subscribeExecutions(p.accountId, { fromSeq }, (r) => {
+            w.send({ event: { $case: 'execution', value: executionReport(r, ex.symbol(r.symbol)?.tickSize ?? 1) } });
+          });
+          break;
+        }
+      }
+    } catch (e) {
+      slot.ack = this.errorAck(slot, e);
+      this.flush();
+    }
+    if (!this.paused && this.slots.length - this.head >= this.ctx.maxInflight) {
+      this.paused = true;
+      this.call.pause();
+    }
+  }
+
+  private result(res: CommandResult): void {
+    const slot = this.awaiting[this.awaitHead]!;
+    this.awaiting[this.awaitHead++] = undefined as unknown as Slot;
+    if (this.awaitHead === this.awaiting.length) {
+      this.awaiting.length = 0;
+      this.awaitHead = 0;
+    }
+    slot.ack = slot.kind === SUBMIT ? this.submitAck(slot, res) : this.amendAck(slot, res);
+    this.flush();
+  }
+
+  private submitAck(slot: Slot, res: CommandResult): OrderEntryAck {
+    if (res.duplicate || res.code === Code.DUPLICATE_CLIENT_ORDER_ID) return this.codeAck(slot, Code.DUPLICATE_CLIENT_ORDER_ID);
+    if ((res.code !== Code.OK && submitCodeIsError(res.code)) || res.order === undefined) return this.codeAck(slot, res.code || Code.INTERNAL);
+    return this.orderAck(slot, res);
+  }
+
+  private amendAck(slot: Slot, res: CommandResult): OrderEntryAck {
+    const err = res.code === Code.OK ? undefined : amendErrorCode(res.code);
+    if (err !== undefined || res.order === undefined) return this.codeAck(slot, err ?? (res.code || Code.INTERNAL));
+    return this.orderAck(slot, res);
+  }
+
+  private orderAck(slot: Slot, res: CommandResult): OrderEntryAck {
+    const o = res.order!;
+    return {
+      requestId: slot.requestId,
+      clientOrderId: o.clientOrderId,
+      exchangeOrderId: B(o.orderId),
+      status: statusToWire(o.status),
+      code: res.code,
+      reason: codeName(res.code),
+      grpcStatus: 0,
+      filledQuantity: B(o.filledQty),
+      remainingQuantity: B(o.remainingQty),
+      seq: B(res.seq),
+    };
+  }
+
+  private okAck(slot: Slot): OrderEntryAck {
+    return { ...this.codeAck(slot, Code.OK) };
+  }
+
+  private codeAck(slot: Slot, code: Code): OrderEntryAck {
+    return {
+      requestId: slot.requestId,
+      clientOrderId: slot.clientOrderId,
+      exchangeOrderId: 0n,
+      status: WireStatus.UNSPECIFIED,
+      code,
+      reason: codeName(code),
+      grpcStatus: code === Code.OK ? 0 : grpcStatusFor(code),
+      filledQuantity: 0n,
+      remainingQuantity: 0n,
+      seq: 0n,
+    };
+  }
+
+  private errorAck(slot: Slot, e: unknown): OrderEntryAck {
+    const err = toServiceError(e);
+    const code = Number(err.metadata?.get('x-aurex-code')[0] ?? Code.INTERNAL) as Code;
+    return this.codeAck(slot, code);
+  }
+
+  /** Write the acks that are complete at the head, in request order. */
+  private flush(): void {
+    const slots = this.slots;
+    const w = this.writer;
+    while (this.head < slots.length) {
+      const s = slots[this.head]!;
+      if (s.ack === undefined) break;
+      slots[this.head++] = undefined as unknown as Slot;
+      w.send({ event: { $case: 'ack', value: s.ack } });
+    }
+    if (this.head === slots.length) {
+      slots.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > slots.length) {
+      this.slots.splice(0, this.head);
+      this.head = 0;
+    }
+    this.maybeResume();
+    this.maybeFinish();
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.shuttingDown || this.writer.blocked || this.writer.queued > 0) return;
+    if (this.slots.length - this.head > this.ctx.maxInflight >> 1) return;
+    this.paused = false;
+    this.call.resume();
+  }
+
+  /** Client half-closed or server shutting down: end once every request is answered. */
+  private maybeFinish(): void {
+    if (!(this.clientDone || this.shuttingDown) || this.slots.length - this.head > 0 || !this.writer.accepting) return;
+    if (this.shuttingDown) this.writer.gracefulClose(serviceError(Code.SHUTTING_DOWN, 'server is shutting down'));
+    else this.writer.end();
+  }
+
+  /** Graceful shutdown: stop reading, answer what was received, end with UNAVAILABLE. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    this.paused = true;
+    this.call.pause();
+    this.maybeFinish();
+  }
+}
+
+export function orderEntryHandler(ctx: OrderEntryContext) {
+  return (call: Call): void => {
+    void new OrderEntrySession(ctx, call).start();
+  };
+}

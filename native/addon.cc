@@ -1,0 +1,380 @@
+// N-API surface of the book: plain functions over a per-environment table of
+// books addressed by an integer handle (no ObjectWrap: a method call per order
+// costs twice a plain function call, see FIELD-NOTES). The hot path is
+// processReg(handle, n): ops come from a Float64Array registered once with
+// setOps, events go to one registered with setEvents. engine/book/native-book.ts
+// is the only caller; it validates every value before it gets here.
+#include <node_api.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "book.h"
+#include "codes.h"
+
+namespace {
+
+using aurex::Book;
+
+struct Entry {
+  Book* book = nullptr;
+  napi_ref evRef = nullptr;
+  napi_ref opsRef = nullptr;
+  double* ops = nullptr;
+  uint32_t opsRows = 0;
+};
+
+struct State {
+  std::vector<Entry> books;
+};
+
+#define CHECK(call)                                    \
+  do {                                                 \
+    if ((call) != napi_ok) {                           \
+      napi_throw_error(env, nullptr, "napi: " #call); \
+      return nullptr;                                  \
+    }                                                  \
+  } while (0)
+
+struct Args {
+  napi_value v[4];
+  size_t n = 4;
+  State* st = nullptr;
+};
+
+bool getArgs(napi_env env, napi_callback_info info, Args& a) {
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &a.n, a.v, nullptr, &data) != napi_ok) return false;
+  a.st = static_cast<State*>(data);
+  return true;
+}
+
+Entry* entryOf(napi_env env, Args& a) {
+  uint32_t h = 0;
+  if (a.n < 1 || napi_get_value_uint32(env, a.v[0], &h) != napi_ok || h >= a.st->books.size() || !a.st->books[h].book) {
+    napi_throw_range_error(env, nullptr, "aurex_book: bad book handle");
+    return nullptr;
+  }
+  return &a.st->books[h];
+}
+
+uint32_t u32(napi_env env, napi_value v) {
+  uint32_t x = 0;
+  napi_get_value_uint32(env, v, &x);
+  return x;
+}
+
+double f64(napi_env env, napi_value v) {
+  double x = 0;
+  napi_get_value_double(env, v, &x);
+  return x;
+}
+
+napi_value num(napi_env env, double x) {
+  napi_value r;
+  napi_create_double(env, x, &r);
+  return r;
+}
+
+// Reads a Float64Array argument (length in doubles). Returns false after
+// throwing. An empty array may have a null data pointer, so callers test the
+// return value, never the pointer.
+bool f64Array(napi_env env, napi_value v, double** data, size_t* len) {
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  napi_typedarray_type t = napi_int8_array;
+  void* d = nullptr;
+  if (is) napi_get_typedarray_info(env, v, &t, len, &d, nullptr, nullptr);
+  if (!is || t != napi_float64_array) {
+    napi_throw_type_error(env, nullptr, "aurex_book: expected a Float64Array");
+    return false;
+  }
+  *data = static_cast<double*>(d);
+  return true;
+}
+
+void replaceRef(napi_env env, napi_ref* ref, napi_value v) {
+  if (*ref) napi_delete_reference(env, *ref);
+  napi_create_reference(env, v, 1, ref);
+}
+
+// create(maxPriceTicks, stpMode, initialOrders) -> handle
+napi_value Create(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  if (a.n < 3) {
+    napi_throw_type_error(env, nullptr, "create(maxPrice, stp, initialOrders)");
+    return nullptr;
+  }
+  Book* b = new Book(u32(env, a.v[0]), static_cast<int>(u32(env, a.v[1])));
+  if (!b->init(u32(env, a.v[2]))) {
+    delete b;
+    napi_throw_error(env, nullptr, "aurex_book: out of memory");
+    return nullptr;
+  }
+  uint32_t h = 0;
+  while (h < a.st->books.size() && a.st->books[h].book) h++;
+  if (h == a.st->books.size()) a.st->books.emplace_back();
+  a.st->books[h] = Entry{};
+  a.st->books[h].book = b;
+  return num(env, h);
+}
+
+napi_value Close(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  delete e->book;
+  if (e->evRef) napi_delete_reference(env, e->evRef);
+  if (e->opsRef) napi_delete_reference(env, e->opsRef);
+  *e = Entry{};
+  return nullptr;
+}
+
+// setEvents(h, Float64Array): the buffer events are written to (kept alive by a reference).
+napi_value SetEvents(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  size_t len = 0;
+  double* d = nullptr;
+  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  replaceRef(env, &e->evRef, a.v[1]);
+  e->book->sink.buf = d;
+  e->book->sink.capRows = static_cast<uint32_t>(len / aurex::EV_STRIDE);
+  return nullptr;
+}
+
+napi_value SetOps(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  size_t len = 0;
+  double* d = nullptr;
+  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  replaceRef(env, &e->opsRef, a.v[1]);
+  e->ops = d;
+  e->opsRows = static_cast<uint32_t>(len / aurex::OP_STRIDE);
+  return nullptr;
+}
+
+// processReg(h, n): n ops from the registered ops buffer -> total event count.
+napi_value ProcessReg(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  uint32_t n = u32(env, a.v[1]);
+  if (n > e->opsRows) n = e->opsRows;
+  return num(env, e->book->process(e->ops, n));
+}
+
+// processArr(h, ops, n)
+napi_value ProcessArr(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  size_t len = 0;
+  double* d = nullptr;
+  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  uint32_t n = u32(env, a.v[2]);
+  if (n > len / aurex::OP_STRIDE) n = static_cast<uint32_t>(len / aurex::OP_STRIDE);
+  return num(env, e->book->process(d, n));
+}
+
+// drain(h): copies overflowed event rows into the (grown) registered buffer
+// right after the rows that fit before; returns the rows copied.
+napi_value Drain(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  aurex::EventSink& s = e->book->sink;
+  const uint64_t rows = s.overflow.size() / aurex::EV_STRIDE;
+  const uint64_t first = s.n - rows;
+  if (s.n > s.capRows) {
+    napi_throw_range_error(env, nullptr, "aurex_book: events buffer still too small to drain");
+    return nullptr;
+  }
+  for (uint64_t i = 0; i < s.overflow.size(); i++) s.buf[first * aurex::EV_STRIDE + i] = s.overflow[i];
+  s.overflow.clear();
+  return num(env, static_cast<double>(rows));
+}
+
+napi_value BestBid(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  return num(env, static_cast<double>(e->book->bestBid()));
+}
+
+napi_value BestAsk(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  return num(env, static_cast<double>(e->book->bestAsk()));
+}
+
+napi_value BestQty(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  return num(env, static_cast<double>(e->book->bestQty(u32(env, a.v[1]) == 0 ? 0 : 1)));
+}
+
+// depth(h, side, levels, out) -> levels written
+napi_value Depth(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  size_t len = 0;
+  double* out = nullptr;
+  if (!f64Array(env, a.v[3], &out, &len)) return nullptr;
+  uint32_t levels = u32(env, a.v[2]);
+  if (levels > len / 3) levels = static_cast<uint32_t>(len / 3);
+  return num(env, e->book->depth(u32(env, a.v[1]) == 0 ? 0 : 1, levels, out));
+}
+
+// orderInfo(h, id, out[5]) -> boolean
+napi_value OrderInfo(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  size_t len = 0;
+  double* out = nullptr;
+  if (!f64Array(env, a.v[2], &out, &len)) return nullptr;
+  if (len < 5) {
+    napi_throw_range_error(env, nullptr, "orderInfo: out too small");
+    return nullptr;
+  }
+  napi_value r;
+  napi_get_boolean(env, e->book->orderInfo(static_cast<int64_t>(f64(env, a.v[1])), out), &r);
+  return r;
+}
+
+napi_value OrderCount(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  return num(env, static_cast<double>(e->book->orderCount()));
+}
+
+// snapshot(h) -> Float64Array of [id, account, side, price, remaining, ts] rows
+napi_value Snapshot(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  const size_t n = e->book->orderCount();
+  void* data = nullptr;
+  napi_value ab, ta;
+  CHECK(napi_create_arraybuffer(env, n * 6 * sizeof(double), &data, &ab));
+  if (n) e->book->snapshot(static_cast<double*>(data));
+  CHECK(napi_create_typedarray(env, napi_float64_array, n * 6, ab, 0, &ta));
+  return ta;
+}
+
+// restore(h, rows, n)
+napi_value Restore(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  size_t len = 0;
+  double* d = nullptr;
+  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  uint32_t n = u32(env, a.v[2]);
+  if (n > len / 6) n = static_cast<uint32_t>(len / 6);
+  if (!e->book->restore(d, n)) {
+    napi_throw_error(env, nullptr, "aurex_book: out of memory in restore");
+    return nullptr;
+  }
+  return nullptr;
+}
+
+napi_value StateHash(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(e->book->stateHash()));
+  napi_value r;
+  CHECK(napi_create_string_utf8(env, buf, 16, &r));
+  return r;
+}
+
+napi_value MemoryUsage(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  return num(env, static_cast<double>(e->book->memoryBytes()));
+}
+
+// check(h) -> null when the book is structurally sound, else a description.
+napi_value Check(napi_env env, napi_callback_info info) {
+  Args a;
+  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
+  Entry* e = entryOf(env, a);
+  if (!e) return nullptr;
+  const char* err = e->book->check();
+  napi_value r;
+  if (err) napi_create_string_utf8(env, err, NAPI_AUTO_LENGTH, &r);
+  else napi_get_null(env, &r);
+  return r;
+}
+
+napi_value Codes(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value obj;
+  CHECK(napi_create_object(env, &obj));
+#define AUREX_EXPORT_CODE(name) napi_set_named_property(env, obj, #name, num(env, aurex::code::name));
+  AUREX_CODE_LIST(AUREX_EXPORT_CODE)
+#undef AUREX_EXPORT_CODE
+  return obj;
+}
+
+void FinalizeState(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)hint;
+  State* st = static_cast<State*>(data);
+  for (Entry& e : st->books) delete e.book;  // references die with the environment
+  delete st;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  State* st = new State();
+  napi_set_instance_data(env, st, FinalizeState, nullptr);
+  struct Fn {
+    const char* name;
+    napi_callback cb;
+  };
+  const Fn fns[] = {
+      {"create", Create},       {"close", Close},           {"setEvents", SetEvents}, {"setOps", SetOps},
+      {"processReg", ProcessReg}, {"processArr", ProcessArr}, {"drain", Drain},         {"bestBid", BestBid},
+      {"bestAsk", BestAsk},     {"bestQty", BestQty},       {"depth", Depth},         {"orderInfo", OrderInfo},
+      {"orderCount", OrderCount}, {"snapshot", Snapshot},   {"restore", Restore},     {"stateHash", StateHash},
+      {"memoryUsage", MemoryUsage}, {"codes", Codes}, {"check", Check},
+  };
+  for (const Fn& f : fns) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, st, &fn);
+    napi_set_named_property(env, exports, f.name, fn);
+  }
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,566 @@
+// Matching engine for one symbol. See docs/matching.md for the semantics and
+// the exact order of events; the TypeScript reference book
+// (engine/book/reference-book.ts) is the executable specification this file
+// is differentially tested against.
+#include "book.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "codes.h"
+
+namespace aurex {
+
+// ------------------------------------------------------------------ BookSide
+BookSide::~BookSide() {
+  if (pages_) {
+    for (uint32_t i = 0; i < nPages_; i++) free(pages_[i]);
+    free(pages_);
+  }
+}
+
+bool BookSide::init(uint32_t maxPrice) {
+  nPages_ = (maxPrice >> PAGE_SHIFT) + 1;
+  pages_ = static_cast<Page**>(calloc(nPages_, sizeof(Page*)));
+  return pages_ != nullptr && pageTree_.init(nPages_);
+}
+
+void BookSide::reset() {
+  for (uint32_t i = 0; i < nPages_; i++) {
+    if (pages_[i]) {
+      free(pages_[i]);
+      pages_[i] = nullptr;
+    }
+  }
+  pagesAllocated_ = 0;
+  pageTree_.reset();
+  best_ = -1;
+}
+
+Level* BookSide::ensure(uint32_t p) {
+  Page*& pg = pages_[p >> PAGE_SHIFT];
+  if (!pg) {
+    // calloc: every level starts empty (count 0) and every bit clear.
+    pg = static_cast<Page*>(calloc(1, sizeof(Page)));
+    if (!pg) return nullptr;
+    pagesAllocated_++;
+  }
+  return &pg->levels[p & PAGE_MASK];
+}
+
+void BookSide::markNonEmpty(uint32_t p) {
+  const uint32_t pi = p >> PAGE_SHIFT;
+  Page* pg = pages_[pi];
+  const uint32_t w = (p & PAGE_MASK) >> 6;
+  if (pg->summary == 0) pageTree_.set(pi);
+  pg->summary |= 1ULL << w;
+  pg->bits[w] |= 1ULL << (p & 63);
+  if (best_ < 0 || (isBid_ ? p > best_ : p < best_)) best_ = p;
+}
+
+void BookSide::markEmpty(uint32_t p) {
+  const uint32_t pi = p >> PAGE_SHIFT;
+  Page* pg = pages_[pi];
+  const uint32_t w = (p & PAGE_MASK) >> 6;
+  pg->bits[w] &= ~(1ULL << (p & 63));
+  if (pg->bits[w] == 0) {
+    pg->summary &= ~(1ULL << w);
+    if (pg->summary == 0) pageTree_.clear(pi);
+  }
+  if (static_cast<int64_t>(p) == best_) best_ = nextWorse(p);
+}
+
+int64_t BookSide::findGE(int64_t p) const {
+  if (p < 0) p = 0;
+  const uint64_t pi = static_cast<uint64_t>(p) >> PAGE_SHIFT;
+  if (pi >= nPages_) return -1;
+  const Page* pg = pages_[pi];
+  if (pg) {
+    const uint32_t w = (p & PAGE_MASK) >> 6;
+    const uint64_t b = pg->bits[w] & (~0ULL << (p & 63));
+    if (b) return static_cast<int64_t>((pi << PAGE_SHIFT) | (w << 6) | __builtin_ctzll(b));
+    const uint64_t s = w == 63 ? 0 : pg->summary & (~0ULL << (w + 1));
+    if (s) {
+      const uint32_t w2 = __builtin_ctzll(s);
+      return static_cast<int64_t>((pi << PAGE_SHIFT) | (w2 << 6) | __builtin_ctzll(pg->bits[w2]));
+    }
+  }
+  const int64_t npi = pageTree_.findGE(static_cast<int64_t>(pi) + 1);
+  if (npi < 0) return -1;
+  pg = pages_[npi];
+  const uint32_t w2 = __builtin_ctzll(pg->summary);
+  return (npi << PAGE_SHIFT) | (w2 << 6) | __builtin_ctzll(pg->bits[w2]);
+}
+
+int64_t BookSide::findLE(int64_t p) const {
+  if (p < 0) return -1;
+  uint64_t pi = static_cast<uint64_t>(p) >> PAGE_SHIFT;
+  if (pi >= nPages_) {
+    pi = nPages_ - 1;
+    p = static_cast<int64_t>((pi << PAGE_SHIFT) | PAGE_MASK);
+  }
+  const Page* pg = pages_[pi];
+  if (pg) {
+    const uint32_t w = (p & PAGE_MASK) >> 6;
+    const int bit = static_cast<int>(p & 63);
+    const uint64_t mask = bit == 63 ? ~0ULL : ((1ULL << (bit + 1)) - 1);
+    const uint64_t b = pg->bits[w] & mask;
+    if (b) return static_cast<int64_t>((pi << PAGE_SHIFT) | (w << 6) | (63 - __builtin_clzll(b)));
+    const uint64_t s = pg->summary & ((1ULL << w) - 1);
+    if (s) {
+      const uint32_t w2 = 63 - __builtin_clzll(s);
+      return static_cast<int64_t>((pi << PAGE_SHIFT) | (w2 << 6) | (63 - __builtin_clzll(pg->bits[w2])));
+    }
+  }
+  const int64_t npi = pageTree_.findLE(static_cast<int64_t>(pi) - 1);
+  if (npi < 0) return -1;
+  pg = pages_[npi];
+  const uint32_t w2 = 63 - __builtin_clzll(pg->summary);
+  return (npi << PAGE_SHIFT) | (w2 << 6) | (63 - __builtin_clzll(pg->bits[w2]));
+}
+
+uint64_t BookSide::bytes() const {
+  return static_cast<uint64_t>(nPages_) * sizeof(Page*) + static_cast<uint64_t>(pagesAllocated_) * sizeof(Page) + pageTree_.bytes();
+}
+
+const char* BookSide::check() const {
+  int64_t extreme = -1;
+  for (uint32_t pi = 0; pi < nPages_; pi++) {
+    const Page* pg = pages_[pi];
+    if (!pg) continue;
+    uint64_t summary = 0;
+    for (uint32_t w = 0; w < PAGE_SIZE / 64; w++) {
+      if (pg->bits[w]) summary |= 1ULL << w;
+      for (uint32_t b = 0; b < 64; b++) {
+        const uint32_t idx = w * 64 + b;
+        const bool bit = (pg->bits[w] >> b) & 1;
+        const Level& L = pg->levels[idx];
+        if (bit != (L.count > 0)) return "level bit does not match its order count";
+        if (bit && L.qty <= 0) return "non-empty level with non-positive aggregate";
+        if (bit) {
+          const int64_t p = (static_cast<int64_t>(pi) << PAGE_SHIFT) | idx;
+          if (extreme < 0 || (isBid_ ? p > extreme : p < extreme)) extreme = p;
+        }
+      }
+    }
+    if (summary != pg->summary) return "page summary does not match its bits";
+    if ((pageTree_.findGE(pi) == static_cast<int64_t>(pi)) != (summary != 0)) return "page tree does not match page occupancy";
+  }
+  if (extreme != best_) return "cached best price is wrong";
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------- Book
+bool Book::init(uint32_t initialOrders) {
+  if (!bids_.init(maxPrice_) || !asks_.init(maxPrice_)) return false;
+  pool_.reserve(initialOrders);
+  return ids_.init(initialOrders);
+}
+
+uint32_t Book::allocSlot() {
+  if (freeHead_ != NIL) {
+    // LIFO reuse: the most recently freed slot is the one most likely in cache.
+    const uint32_t s = freeHead_;
+    freeHead_ = pool_[s].next;
+    return s;
+  }
+  if (pool_.size() >= NIL - 1) return NIL;
+  pool_.emplace_back();
+  return static_cast<uint32_t>(pool_.size() - 1);
+}
+
+void Book::freeSlot(uint32_t slot) {
+  pool_[slot].next = freeHead_;
+  freeHead_ = slot;
+}
+
+void Book::unlink(BookSide& s, Level& L, uint32_t slot, uint32_t price) {
+  const Order& o = pool_[slot];
+  if (o.prev != NIL) pool_[o.prev].next = o.next;
+  else L.head = o.next;
+  if (o.next != NIL) pool_[o.next].prev = o.prev;
+  else L.tail = o.prev;
+  L.qty -= o.remaining;
+  if (--L.count == 0) s.markEmpty(price);
+}
+
+bool Book::rest(int64_t id, int64_t account, int side, uint32_t price, int64_t qty, int64_t ts) {
+  BookSide& s = side == 0 ? bids_ : asks_;
+  const uint32_t slot = allocSlot();
+  if (slot == NIL) return false;
+  Level* L = s.ensure(price);
+  if (!L || !ids_.insert(id, slot)) {
+    freeSlot(slot);
+    return false;
+  }
+  Order& o = pool_[slot];
+  o.id = id;
+  o.account = account;
+  o.remaining = qty;
+  o.ts = ts;
+  o.price = price;
+  o.side = static_cast<uint8_t>(side);
+  o.next = NIL;
+  if (L->count == 0) {
+    o.prev = NIL;
+    L->head = slot;
+    L->tail = slot;
+    L->qty = qty;
+    L->count = 1;
+    s.markNonEmpty(price);
+  } else {
+    o.prev = L->tail;
+    pool_[L->tail].next = slot;
+    L->tail = slot;
+    L->qty += qty;
+    L->count++;
+  }
+  return true;
+}
+
+uint32_t Book::process(const double* ops, uint32_t n) {
+  sink.n = 0;
+  sink.overflow.clear();
+  for (uint32_t i = 0; i < n; i++) {
+    const double* r = ops + static_cast<uint64_t>(i) * OP_STRIDE;
+    sink.op = i;
+    const double kind = r[0];
+    if (kind == OP_NEW) doNew(r);
+    else if (kind == OP_CANCEL) doCancel(static_cast<int64_t>(r[1]));
+    else if (kind == OP_REPLACE) doReplace(static_cast<int64_t>(r[1]), r[5], static_cast<int64_t>(r[6]));
+    else sink.emit(EV_REJECTED, r[1], code::INVALID_ARGUMENT, 0, 0, 0, 0);
+  }
+  return sink.n;
+}
+
+static inline bool crosses(int takerSide, int64_t limit, int64_t p) {
+  // limit 0: a market order without collar takes any price.
+  return limit == 0 || (takerSide == 0 ? p <= limit : p >= limit);
+}
+
+void Book::doNew(const double* r) {
+  const double id = r[1];
+  const double side = r[3];
+  const int typeBits = static_cast<int>(r[4]);
+  const int type = typeBits & TYPE_MASK;
+  const double price = r[5];
+  const double qty = r[6];
+  // The TypeScript edge validates every op; these checks only keep memory
+  // safe if something malformed slips through anyway.
+  if (!(id >= 1) || (side != 0 && side != 1) || type > T_FOK || !(price >= 0) || !(qty >= 1)) {
+    sink.emit(EV_REJECTED, id, code::INVALID_ARGUMENT, 0, 0, 0, 0);
+    return;
+  }
+  const int64_t iid = static_cast<int64_t>(id);
+  if (iid > maxIdSeen_) maxIdSeen_ = iid;
+  else if (ids_.find(iid) != IdTable::NONE) {
+    sink.emit(EV_REJECTED, id, code::DUPLICATE_ORDER_ID, 0, 0, 0, 0);
+    return;
+  }
+  if (price > maxPrice_) {
+    sink.emit(EV_REJECTED, id, code::BOOK_PRICE_OUT_OF_RANGE, 0, 0, 0, 0);
+    return;
+  }
+  const int s = static_cast<int>(side);
+  const int64_t limit = static_cast<int64_t>(price);
+  if (typeBits & FLAG_POST_ONLY) {
+    const int64_t b = (s == 0 ? asks_ : bids_).best();
+    if (b >= 0 && crosses(s, limit, b)) {
+      sink.emit(EV_REJECTED, id, code::POST_ONLY_WOULD_CROSS, 0, 0, 0, 0);
+      return;
+    }
+  }
+  const int64_t account = static_cast<int64_t>(r[2]);
+  const int64_t iqty = static_cast<int64_t>(qty);
+  sink.emit(EV_ACCEPTED, id, side, price, qty, r[2], 0);
+  if (type == T_FOK && !fokFillable(s, account, limit, iqty)) {
+    sink.emit(EV_CANCELLED, id, qty, code::CANCEL_FOK_NOT_FILLABLE, 0, 0, 0);
+    return;
+  }
+  execute(iid, account, s, type, limit, iqty, static_cast<int64_t>(r[7]));
+}
+
+bool Book::fokFillable(int side, int64_t account, int64_t limit, int64_t qty) const {
+  const BookSide& opp = side == 0 ? asks_ : bids_;
+  int64_t need = qty;
+  for (int64_t p = opp.best(); p >= 0; p = opp.nextWorse(static_cast<uint32_t>(p))) {
+    if (!crosses(side, limit, p)) return false;
+    const Level& L = opp.at(static_cast<uint32_t>(p));
+    for (uint32_t s = L.head; s != NIL; s = pool_[s].next) {
+      const Order& o = pool_[s];
+      if (o.account == account) {
+        // Matching would stop at this order under CANCEL_INCOMING/BOTH.
+        if (stp_ != STP_CANCEL_RESTING) return false;
+        continue;
+      }
+      need -= o.remaining;
+      if (need <= 0) return true;
+    }
+  }
+  return false;
+}
+
+template <int SIDE>
+void Book::executeSide(int64_t id, int64_t account, int type, int64_t limit, int64_t qty, int64_t ts) {
+  constexpr int side = SIDE;
+  constexpr int oppSide = SIDE ^ 1;
+  BookSide& opp = SIDE == 0 ? asks_ : bids_;
+  const double did = static_cast<double>(id);
+  int64_t rem = qty;
+  bool traded = false;
+  bool stpIncoming = false;
+  while (rem > 0) {
+    const int64_t bp = opp.best();
+    if (bp < 0 || (limit != 0 && (SIDE == 0 ? bp > limit : bp < limit))) break;
+    const uint32_t up = static_cast<uint32_t>(bp);
+    Level& L = opp.at(up);
+    const uint32_t ms = L.head;
+    Order& m = pool_[ms];
+    const int64_t mid = m.id;
+    if (m.account == account) {
+      if (stp_ == STP_CANCEL_INCOMING) {
+        stpIncoming = true;
+        break;
+      }
+      const int64_t mrem = m.remaining;
+      unlink(opp, L, ms, up);
+      ids_.erase(mid);
+      freeSlot(ms);
+      sink.emit(EV_CANCELLED, static_cast<double>(mid), static_cast<double>(mrem), code::CANCEL_SELF_TRADE_RESTING, 0, 0, 0);
+      emitLevel(oppSide, up, L);
+      if (stp_ == STP_CANCEL_BOTH) {
+        stpIncoming = true;
+        break;
+      }
+      continue;
+    }
+    const int64_t q = m.remaining < rem ? m.remaining : rem;
+    m.remaining -= q;
+    rem -= q;
+    L.qty -= q;
+    traded = true;
+    const int64_t mrem = m.remaining;
+    if (mrem == 0) {
+      unlink(opp, L, ms, up);
+      ids_.erase(mid);
+      freeSlot(ms);
+    }
+    sink.emit(EV_TRADE, static_cast<double>(mid), did, up, static_cast<double>(q), static_cast<double>(mrem), static_cast<double>(rem));
+    emitLevel(oppSide, up, L);
+  }
+  if (rem == 0) return;
+  const double drem = static_cast<double>(rem);
+  if (stpIncoming) {
+    sink.emit(EV_CANCELLED, did, drem, code::CANCEL_SELF_TRADE_INCOMING, 0, 0, 0);
+    return;
+  }
+  switch (type) {
+    case T_LIMIT: {
+      const uint32_t p = static_cast<uint32_t>(limit);
+      if (!rest(id, account, side, p, rem, ts)) {
+        sink.emit(EV_CANCELLED, did, drem, code::BOOK_FULL, 0, 0, 0);
+        return;
+      }
+      sink.emit(EV_RESTED, did, side, p, drem, 0, 0);
+      emitLevel(side, p, (side == 0 ? bids_ : asks_).at(p));
+      return;
+    }
+    case T_MARKET:
+      sink.emit(EV_CANCELLED, did, drem, traded ? code::CANCEL_MARKET_REMAINDER : code::CANCEL_NO_LIQUIDITY, 0, 0, 0);
+      return;
+    case T_IOC:
+      sink.emit(EV_CANCELLED, did, drem, code::CANCEL_IOC_REMAINDER, 0, 0, 0);
+      return;
+    default:  // FOK was checked fillable; unreachable
+      sink.emit(EV_CANCELLED, did, drem, code::CANCEL_FOK_NOT_FILLABLE, 0, 0, 0);
+      return;
+  }
+}
+
+void Book::doCancel(int64_t id) {
+  const uint64_t pos = ids_.findPos(id);
+  if (pos == IdTable::NPOS) {
+    sink.emit(EV_REJECTED, static_cast<double>(id), code::UNKNOWN_ORDER, 0, 0, 0, 0);
+    return;
+  }
+  const uint32_t slot = ids_.slotAt(pos);
+  const Order& o = pool_[slot];
+  const int side = o.side;
+  const uint32_t price = o.price;
+  const int64_t rem = o.remaining;
+  BookSide& s = side == 0 ? bids_ : asks_;
+  Level& L = s.at(price);
+  unlink(s, L, slot, price);
+  ids_.eraseAt(pos);
+  freeSlot(slot);
+  sink.emit(EV_CANCELLED, static_cast<double>(id), static_cast<double>(rem), code::CANCEL_BY_USER, 0, 0, 0);
+  emitLevel(side, price, L);
+}
+
+void Book::doReplace(int64_t id, double newPrice, int64_t newQty) {
+  const double did = static_cast<double>(id);
+  const uint32_t slot = ids_.find(id);
+  if (slot == IdTable::NONE) {
+    sink.emit(EV_REJECTED, did, code::UNKNOWN_ORDER, 0, 0, 0, 0);
+    return;
+  }
+  if (!(newPrice >= 1) || newQty < 1) {
+    sink.emit(EV_REJECTED, did, code::INVALID_ARGUMENT, 0, 0, 0, 0);
+    return;
+  }
+  if (newPrice > maxPrice_) {
+    sink.emit(EV_REJECTED, did, code::BOOK_PRICE_OUT_OF_RANGE, 0, 0, 0, 0);
+    return;
+  }
+  const uint32_t np = static_cast<uint32_t>(newPrice);
+  Order& o = pool_[slot];
+  const int side = o.side;
+  const uint32_t oldPrice = o.price;
+  BookSide& s = side == 0 ? bids_ : asks_;
+  Level& L = s.at(oldPrice);
+  if (np == oldPrice && newQty <= o.remaining) {
+    const int64_t delta = o.remaining - newQty;
+    o.remaining = newQty;
+    L.qty -= delta;
+    sink.emit(EV_REPLACED, did, np, static_cast<double>(newQty), 1, 0, 0);
+    if (delta > 0) emitLevel(side, oldPrice, L);
+    return;
+  }
+  // Loses time priority: leave the book, re-enter as a limit order at the new price.
+  const int64_t account = o.account;
+  const int64_t ts = o.ts;
+  unlink(s, L, slot, oldPrice);
+  ids_.erase(id);
+  freeSlot(slot);
+  sink.emit(EV_REPLACED, did, np, static_cast<double>(newQty), 0, 0, 0);
+  emitLevel(side, oldPrice, L);
+  execute(id, account, side, T_LIMIT, np, newQty, ts);
+}
+
+// ------------------------------------------------------------------- queries
+uint32_t Book::depth(int side, uint32_t levels, double* out) const {
+  const BookSide& s = side == 0 ? bids_ : asks_;
+  uint32_t n = 0;
+  for (int64_t p = s.best(); p >= 0 && n < levels; p = s.nextWorse(static_cast<uint32_t>(p))) {
+    const Level& L = s.at(static_cast<uint32_t>(p));
+    out[n * 3] = static_cast<double>(p);
+    out[n * 3 + 1] = static_cast<double>(L.qty);
+    out[n * 3 + 2] = L.count;
+    n++;
+  }
+  return n;
+}
+
+bool Book::orderInfo(int64_t id, double* out) const {
+  const uint32_t slot = ids_.find(id);
+  if (slot == IdTable::NONE) return false;
+  const Order& o = pool_[slot];
+  out[0] = static_cast<double>(o.account);
+  out[1] = o.side;
+  out[2] = o.price;
+  out[3] = static_cast<double>(o.remaining);
+  out[4] = static_cast<double>(o.ts);
+  return true;
+}
+
+void Book::snapshot(double* out) const {
+  uint64_t k = 0;
+  for (int side = 0; side < 2; side++) {
+    const BookSide& s = side == 0 ? bids_ : asks_;
+    for (int64_t p = s.best(); p >= 0; p = s.nextWorse(static_cast<uint32_t>(p))) {
+      for (uint32_t sl = s.at(static_cast<uint32_t>(p)).head; sl != NIL; sl = pool_[sl].next) {
+        const Order& o = pool_[sl];
+        double* r = out + k * 6;
+        r[0] = static_cast<double>(o.id);
+        r[1] = static_cast<double>(o.account);
+        r[2] = o.side;
+        r[3] = o.price;
+        r[4] = static_cast<double>(o.remaining);
+        r[5] = static_cast<double>(o.ts);
+        k++;
+      }
+    }
+  }
+}
+
+bool Book::restore(const double* rows, uint32_t n) {
+  bids_.reset();
+  asks_.reset();
+  pool_.clear();
+  freeHead_ = NIL;
+  ids_.clear();
+  maxIdSeen_ = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const double* r = rows + static_cast<uint64_t>(i) * 6;
+    if (static_cast<int64_t>(r[0]) > maxIdSeen_) maxIdSeen_ = static_cast<int64_t>(r[0]);
+    if (!rest(static_cast<int64_t>(r[0]), static_cast<int64_t>(r[1]), static_cast<int>(r[2]), static_cast<uint32_t>(r[3]),
+              static_cast<int64_t>(r[4]), static_cast<int64_t>(r[5])))
+      return false;
+  }
+  return true;
+}
+
+static inline uint64_t fnvMix(uint64_t h, uint64_t v) {
+  for (int i = 0; i < 8; i++) {
+    h ^= (v >> (8 * i)) & 0xff;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+uint64_t Book::stateHash() const {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (int side = 0; side < 2; side++) {
+    const BookSide& s = side == 0 ? bids_ : asks_;
+    for (int64_t p = s.best(); p >= 0; p = s.nextWorse(static_cast<uint32_t>(p))) {
+      for (uint32_t sl = s.at(static_cast<uint32_t>(p)).head; sl != NIL; sl = pool_[sl].next) {
+        const Order& o = pool_[sl];
+        h = fnvMix(h, o.side);
+        h = fnvMix(h, o.price);
+        h = fnvMix(h, static_cast<uint64_t>(o.id));
+        h = fnvMix(h, static_cast<uint64_t>(o.account));
+        h = fnvMix(h, static_cast<uint64_t>(o.remaining));
+        h = fnvMix(h, static_cast<uint64_t>(o.ts));
+      }
+    }
+  }
+  return h;
+}
+
+const char* Book::check() const {
+  if (const char* e = bids_.check()) return e;
+  if (const char* e = asks_.check()) return e;
+  if (bids_.best() >= 0 && asks_.best() >= 0 && bids_.best() >= asks_.best()) return "book is crossed";
+  uint64_t total = 0;
+  for (int side = 0; side < 2; side++) {
+    const BookSide& s = side == 0 ? bids_ : asks_;
+    for (int64_t p = s.best(); p >= 0; p = s.nextWorse(static_cast<uint32_t>(p))) {
+      const Level& L = s.at(static_cast<uint32_t>(p));
+      int64_t qty = 0;
+      uint32_t count = 0;
+      uint32_t prev = NIL;
+      for (uint32_t sl = L.head; sl != NIL; sl = pool_[sl].next) {
+        const Order& o = pool_[sl];
+        if (o.prev != prev) return "broken FIFO back link";
+        if (o.side != side || o.price != p) return "order linked into the wrong level";
+        if (o.remaining <= 0) return "resting order with no quantity";
+        if (ids_.find(o.id) != sl) return "resting order not reachable by id";
+        qty += o.remaining;
+        count++;
+        prev = sl;
+        if (count > L.count) return "level list longer than its count";
+      }
+      if (prev != L.tail) return "level tail is wrong";
+      if (qty != L.qty || count != L.count) return "level aggregate differs from its orders";
+      total += count;
+    }
+  }
+  if (total != ids_.size()) return "id table holds orders that are not on the book";
+  return nullptr;
+}
+
+uint64_t Book::memoryBytes() const {
+  return pool_.capacity() * sizeof(Order) + ids_.bytes() + bids_.bytes() + asks_.bytes() + sizeof(Book);
+}
+
+}  // namespace aurex

@@ -1,0 +1,285 @@
+/**
+ * The ExchangeCore pipeline: validation at the edge, stamping (gap-free seq,
+ * injectable clock), the command log, release only after the group's flush,
+ * fail-stop on a flush error, replay, execution-report resume, market-data
+ * snapshots + conflated increments with sequence chaining, trades streams,
+ * index recomputation.
+ */
+import { expect } from 'chai';
+import { Code } from '../engine/codes.ts';
+import { ExchangeCore } from '../engine/core.ts';
+import { MemoryCommandLog, type CommandLog } from '../engine/command-log.ts';
+import type { MarketConfig } from '../engine/symbols.ts';
+import type { Command, CommandResult, ExecReport, MarketDataUpdate, PublicTrade } from '../engine/types.ts';
+import type { IndexView } from '../engine/core-api.ts';
+
+const MARKET: MarketConfig = {
+  indices: [{ name: 'IDX', base: 1000 }],
+  symbols: [
+    { symbol: 'AAA', name: 'A', tickSize: 1, lotSize: 1, referencePrice: 1_000, bandPercent: 10, maxOrderQty: 10_000, maxOrderNotional: 100_000_000, indices: { IDX: 1 } },
+    { symbol: 'BBB', name: 'B', tickSize: 1, lotSize: 1, referencePrice: 500, bandPercent: 10, maxOrderQty: 10_000, maxOrderNotional: 100_000_000, indices: { IDX: 1 } },
+  ],
+};
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function order(accountId: number, side: 'BUY' | 'SELL', price: number, qty: number, clientOrderId: string, symbol = 'AAA'): Command {
+  return { type: 'new', accountId, clientOrderId, symbol, side, kind: 'LIMIT', price, qty };
+}
+
+/** A log whose flushes complete only when the test says so. */
+class ManualLog implements CommandLog {
+  appended: Command[] = [];
+  pending: ((err?: Error) => void)[] = [];
+  append(cmd: Command): void {
+    this.appended.push({ ...cmd });
+  }
+  flush(cb: (err?: Error) => void): void {
+    this.pending.push(cb);
+  }
+  complete(err?: Error): void {
+    const cb = this.pending.shift();
+    if (!cb) throw new Error('no flush pending');
+    cb(err);
+  }
+}
+
+describe('20 engine core: pipeline, durability ordering, streams', () => {
+  let core: ExchangeCore;
+  afterEach(() => {
+    core?.close();
+    core?.exchange.close();
+  });
+
+  async function setup(log?: CommandLog, clock?: () => number): Promise<void> {
+    core = new ExchangeCore({ market: MARKET, book: 'reference', log, clock, indexIntervalMs: 0 });
+    const r1 = core.executeAsync({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000, BBB: 1_000 } });
+    const r2 = core.executeAsync({ type: 'createAccount', accountId: 2, cash: 100_000_000, positions: { AAA: 1_000, BBB: 1_000 } });
+    if (log instanceof ManualLog) {
+      await tick();
+      log.complete();
+    }
+    expect((await r1).code).to.equal(Code.OK);
+    expect((await r2).code).to.equal(Code.OK);
+  }
+
+  it('stamps a gap-free global seq and a non-decreasing ts from the injected clock, and logs before applying', async () => {
+    const log = new MemoryCommandLog();
+    let now = 5_000;
+    const times = [5_000, 5_010, 4_990, 5_020];
+    await setup(log, () => times.shift() ?? now++);
+    const a = await core.executeAsync(order(1, 'BUY', 990, 10, 'a'));
+    const b = await core.executeAsync(order(1, 'BUY', 991, 10, 'b'));
+    expect([a.seq, b.seq]).to.deep.equal([3, 4]);
+    expect(a.ts).to.equal(5_010); // the clock went back to 4,990: stamps never go backwards
+    expect(b.ts).to.equal(5_020);
+    expect(log.commands.map((c) => c.seq)).to.deep.equal([1, 2, 3, 4]);
+    expect(log.commands[1]!.ts).to.equal(5_010);
+    expect(core.lastSeq()).to.equal(4);
+  });
+
+  it('rejects malformed commands at the edge with 1xx codes, without stamping or logging them', async () => {
+    const log = new MemoryCommandLog();
+    await setup(log);
+    const bad: [unknown, Code][] = [
+      [{ type: 'new', accountId: -1, clientOrderId: 'x', symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price: 1, qty: 1 }, Code.INVALID_ACCOUNT_ID],
+      [{ type: 'new', accountId: 1, clientOrderId: '', symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price: 1, qty: 1 }, Code.INVALID_CLIENT_ORDER_ID],
+      [{ type: 'new', accountId: 1, clientOrderId: 'x'.repeat(65), symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price: 1, qty: 1 }, Code.INVALID_CLIENT_ORDER_ID],
+      [{ type: 'new', accountId: 1, clientOrderId: 'x', symbol: 'AAA', side: 'UP', kind: 'LIMIT', price: 1, qty: 1 }, Code.INVALID_SIDE],
+      [{ type: 'new', accountId: 1, clientOrderId: 'x', symbol: 'AAA', side: 'BUY', kind: 'TWAP', price: 1, qty: 1 }, Code.INVALID_ORDER_TYPE],
+      [{ type: 'new', accountId: 1, clientOrderId: 'x', symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price: Number.NaN, qty: 1 }, Code.INVALID_PRICE],
+      [{ type: 'new', accountId: 1, clientOrderId: 'x', symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price: 1, qty: 2 ** 60 }, Code.INVALID_QUANTITY],
+      [{ type: 'new', accountId: 1, clientOrderId: 'x', symbol: 'AAA', side: 'BUY', kind: 'STOP', price: 0, qty: 1 }, Code.INVALID_STOP_PRICE],
+      [{ type: 'new', accountId: 1, clientOrderId: 'x', symbol: 'AAA', side: 'BUY', kind: 'IOC', price: 1, qty: 1, postOnly: true }, Code.INVALID_ORDER_TYPE],
+      [{ type: 'cancel', accountId: 1 }, Code.MISSING_FIELD],
+      [{ type: 'deposit', accountId: 1, amount: 0.5 }, Code.VALUE_OUT_OF_RANGE],
+      [{ type: 'nope' }, Code.INVALID_ARGUMENT],
+      [null, Code.INVALID_ARGUMENT],
+    ];
+    for (const [cmd, code] of bad) {
+      const r = await core.executeAsync(cmd as Command);
+      expect(r.code, JSON.stringify(cmd)).to.equal(code);
+      expect(r.seq).to.equal(0);
+    }
+    expect(log.commands).to.have.length(2);
+    expect(core.lastSeq()).to.equal(2);
+  });
+
+  it('releases callbacks, exec reports and market data only after the group flush completed', async () => {
+    const log = new ManualLog();
+    await setup(log);
+    const got: CommandResult[] = [];
+    const execs: ExecReport[] = [];
+    const md: MarketDataUpdate[] = [];
+    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => execs.push(r));
+    core.subscribeMarketData('AAA', (u) => md.push(u));
+    await tick();
+    log.complete(); // the (empty) group that captures the snapshot
+    expect(md.map((u) => u.snapshot)).to.deep.equal([true]);
+    core.execute(order(1, 'BUY', 990, 10, 'a'), (r) => got.push(r));
+    core.execute(order(1, 'BUY', 995, 5, 'b'), (r) => got.push(r));
+    await tick();
+    await tick();
+    expect(log.pending).to.have.length(1);
+    expect(got).to.have.length(0);
+    expect(execs).to.have.length(0);
+    expect(md).to.have.length(1);
+    // while the first flush is outstanding, new commands form the next group
+    core.execute(order(1, 'BUY', 996, 1, 'c'), (r) => got.push(r));
+    await tick();
+    expect(log.pending).to.have.length(1);
+    log.complete();
+    expect(got.map((r) => r.order!.clientOrderId)).to.deep.equal(['a', 'b']);
+    expect(execs.map((e) => e.clientOrderId)).to.deep.equal(['a', 'b']);
+    // one conflated update for the group, chained to the snapshot
+    expect(md).to.have.length(2);
+    expect(md[1]).to.deep.include({ snapshot: false, prevMdSeq: md[0]!.mdSeq });
+    expect(md[1]!.bids.map((l) => l.price)).to.deep.equal([995, 990]); // state at the end of group 1, not later
+    await tick();
+    expect(log.pending).to.have.length(1);
+    log.complete();
+    expect(got.map((r) => r.order!.clientOrderId)).to.deep.equal(['a', 'b', 'c']);
+    expect(md[2]!.prevMdSeq).to.equal(md[1]!.mdSeq);
+    expect(md[2]!.bids[0]!.price).to.equal(996);
+  });
+
+  it('fail-stop: a failed flush fails its callbacks with JOURNAL_FAILURE, publishes nothing, and refuses later commands', async () => {
+    const log = new ManualLog();
+    await setup(log);
+    const execs: ExecReport[] = [];
+    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => execs.push(r));
+    const p = core.executeAsync(order(1, 'BUY', 990, 10, 'a'));
+    await tick();
+    log.complete(new Error('disk full'));
+    expect((await p).code).to.equal(Code.JOURNAL_FAILURE);
+    expect(execs).to.have.length(0);
+    expect(core.isFailed()).to.equal(true);
+    const q = core.executeAsync(order(1, 'BUY', 990, 10, 'b'));
+    await tick();
+    if (log.pending.length) log.complete();
+    expect((await q).code).to.equal(Code.JOURNAL_FAILURE);
+    expect(log.appended.map((c) => c.type)).to.deep.equal(['createAccount', 'createAccount', 'new']);
+  });
+
+  it('replay() applies logged commands without publishing, reaching the same state hash', async () => {
+    const log = new MemoryCommandLog();
+    await setup(log);
+    for (let i = 0; i < 50; i++) {
+      await core.executeAsync(order(1 + (i % 2), i % 2 ? 'SELL' : 'BUY', 995 + (i % 7), 1 + (i % 5), `o${i}`));
+    }
+    const other = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0 });
+    let published = 0;
+    other.subscribeTrades('*', () => published++);
+    for (const c of log.commands) other.replay(c);
+    expect(other.stateHash()).to.equal(core.stateHash());
+    expect(other.lastSeq()).to.equal(core.lastSeq());
+    expect(published).to.equal(0);
+    // replayed exec reports are kept for resume
+    const resumed: ExecReport[] = [];
+    other.subscribeExecutions(1, { fromSeq: -1 }, (r) => resumed.push(r));
+    expect(resumed.length).to.be.above(25);
+    // and a restored snapshot continues identically
+    const third = new ExchangeCore({ market: { indices: [], symbols: [] }, book: 'reference', indexIntervalMs: 0 });
+    third.restore(core.snapshot());
+    expect(third.stateHash()).to.equal(core.stateHash());
+    const x = await core.executeAsync(order(1, 'BUY', 1_000, 3, 'after'));
+    const y = await third.executeAsync(order(1, 'BUY', 1_000, 3, 'after'));
+    expect(y.seq).to.equal(x.seq);
+    expect(y.order!.orderId).to.equal(x.order!.orderId);
+    other.close();
+    third.close();
+  });
+
+  it('execution reports carry a per-account sequence and resume from a given seq after reconnecting', async () => {
+    await setup();
+    await core.executeAsync(order(2, 'SELL', 1_000, 10, 's1'));
+    await core.executeAsync(order(1, 'BUY', 1_000, 4, 'b1'));
+    await core.executeAsync(order(1, 'BUY', 1_000, 6, 'b2'));
+    const all: ExecReport[] = [];
+    const sub = core.subscribeExecutions(2, { fromSeq: -1 }, (r) => all.push(r));
+    expect(all.map((r) => [r.accountSeq, r.kind])).to.deep.equal([
+      [1, 'ACCEPTED'],
+      [2, 'FILL'],
+      [3, 'FILL'],
+    ]);
+    sub.close();
+    await core.executeAsync(order(2, 'SELL', 1_010, 1, 's2'));
+    const resumed: ExecReport[] = [];
+    core.subscribeExecutions(2, { fromSeq: 3 }, (r) => resumed.push(r));
+    expect(resumed.map((r) => [r.accountSeq, r.kind, r.clientOrderId])).to.deep.equal([[4, 'ACCEPTED', 's2']]);
+    await core.executeAsync({ type: 'cancel', accountId: 2, clientOrderId: 's2' });
+    expect(resumed.map((r) => r.kind)).to.deep.equal(['ACCEPTED', 'CANCELLED']);
+    expect(all).to.have.length(3); // closed subscription got nothing more
+  });
+
+  it('public trades per symbol and for all symbols carry no account ids; market data carries trades and L1', async () => {
+    await setup();
+    const aaa: PublicTrade[] = [];
+    const star: PublicTrade[] = [];
+    const md: MarketDataUpdate[] = [];
+    core.subscribeTrades('AAA', (t) => aaa.push(t));
+    core.subscribeTrades('*', (t) => star.push(t));
+    core.subscribeMarketData('AAA', (u) => md.push(u));
+    await tick();
+    await core.executeAsync(order(2, 'SELL', 1_000, 10, 's1'));
+    await core.executeAsync(order(2, 'SELL', 500, 10, 's2', 'BBB'));
+    await core.executeAsync(order(1, 'BUY', 1_000, 4, 'b1'));
+    await core.executeAsync(order(1, 'BUY', 500, 4, 'b2', 'BBB'));
+    expect(aaa).to.have.length(1);
+    expect(star.map((t) => t.symbol)).to.deep.equal(['AAA', 'BBB']);
+    expect(Object.keys(aaa[0]!)).to.not.include.members(['buyAccountId', 'sellAccountId']);
+    const last = md.at(-1)!;
+    expect(last.trades.map((t) => t.qty)).to.deep.equal([4]);
+    expect(last.l1).to.deep.include({ last: 1_000, volume: 4, ask: 1_000, askQty: 6 });
+    for (let i = 1; i < md.length; i++) expect(md[i]!.prevMdSeq).to.equal(md[i - 1]!.mdSeq);
+    expect(core.subscribeMarketData('NOPE', () => undefined)).to.have.property('close');
+  });
+
+  it('a burst in one turn yields one conflated market-data update per changed symbol', async () => {
+    await setup();
+    const md: MarketDataUpdate[] = [];
+    core.subscribeMarketData('AAA', (u) => md.push(u));
+    await tick();
+    const ps: Promise<CommandResult>[] = [];
+    for (let i = 0; i < 100; i++) ps.push(core.executeAsync(order(1, 'BUY', 900 + i, 1, `b${i}`)));
+    await Promise.all(ps);
+    expect(md).to.have.length(2);
+    expect(md[1]!.bids[0]!.price).to.equal(999);
+    expect(md[1]!.bids).to.have.length(10);
+    expect(md[1]!.mdSeq - md[1]!.prevMdSeq).to.equal(100);
+  });
+
+  it('recomputes indices when a constituent moved and publishes to index subscribers; ranking stream', async () => {
+    await setup();
+    const views: IndexView[] = [];
+    core.subscribeIndex('IDX', (v) => views.push(v));
+    expect(views).to.have.length(1);
+    expect(views[0]!.value).to.be.closeTo(1000, 1e-9);
+    core.recomputeIndicesNow();
+    expect(views).to.have.length(1); // nothing moved
+    await core.executeAsync(order(2, 'SELL', 1_100, 1, 's'));
+    await core.executeAsync(order(1, 'BUY', 1_100, 1, 'b'));
+    core.recomputeIndicesNow();
+    expect(views).to.have.length(2);
+    expect(views[1]!.value).to.be.closeTo((1_600 / 1_500) * 1000, 1e-9);
+    expect(views[1]!.changePercent).to.be.closeTo((1_600 / 1_500 - 1) * 100, 1e-9);
+    expect(core.index('IDX')!.value).to.equal(views[1]!.value);
+    expect(core.ranking('change', 2)[0]!.symbol).to.equal('AAA');
+    expect(core.indexNames()).to.deep.equal(['IDX']);
+  });
+
+  it('runs the index timer every interval and stops it on close()', async () => {
+    core = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 10 });
+    await core.executeAsync({ type: 'createAccount', accountId: 1, cash: 10_000_000, positions: { AAA: 10 } });
+    await core.executeAsync({ type: 'createAccount', accountId: 2, cash: 10_000_000 });
+    const views: IndexView[] = [];
+    core.subscribeIndex('IDX', (v) => views.push(v));
+    await core.executeAsync(order(1, 'SELL', 1_050, 1, 's'));
+    await core.executeAsync(order(2, 'BUY', 1_050, 1, 'b'));
+    const deadline = Date.now() + 5_000;
+    while (views.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(views.length).to.equal(2);
+    core.close();
+    expect((await core.executeAsync(order(2, 'BUY', 1_050, 1, 'late'))).code).to.equal(Code.SHUTTING_DOWN);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Configuration: every value validated with a message naming the setting; bad
+ * configurations make the real process exit non-zero at once.
+ */
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, helpText, loadConfig, SETTINGS } from '../server/config.ts';
+import { runServerToExit } from './support/server-process.ts';
+
+function bad(env: Record<string, string>, setting: string, fragment?: string): void {
+  let err: unknown;
+  try {
+    loadConfig(env, path.resolve(import.meta.dirname, ".."));
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${setting} to be refused`).to.be.instanceOf(ConfigError);
+  expect((err as ConfigError).setting).to.equal(setting);
+  expect((err as ConfigError).message).to.include(setting);
+  if (fragment) expect((err as ConfigError).message).to.include(fragment);
+}
+
+describe('70 server: configuration', () => {
+  const repo = path.resolve(import.meta.dirname, '..');
+
+  it('defaults to the embedded profile on 127.0.0.1 with write durability and demo users', () => {
+    const c = loadConfig({}, repo);
+    expect(c).to.include({ profile: 'embedded', host: '127.0.0.1', grpcPort: 50051, tcpPort: 8080, metricsPort: 9464, durability: 'write', demo: true });
+    expect(c.dataDir).to.equal(path.join(repo, 'data'));
+    expect(c.databaseUrl).to.equal(undefined);
+    expect(c.redisUrl).to.equal(undefined);
+  });
+
+  it('production profile means fsync, no demo users and a required JWT secret', () => {
+    bad({ AUREX_PROFILE: 'production' }, 'AUREX_JWT_SECRET', 'required');
+    const c = loadConfig({ AUREX_PROFILE: 'production', AUREX_JWT_SECRET: 'x'.repeat(40) }, repo);
+    expect(c.durability).to.equal('fsync');
+    expect(c.demo).to.equal(false);
+    bad({ AUREX_PROFILE: 'production', AUREX_JWT_SECRET: 'x'.repeat(40), AUREX_DEMO: '1' }, 'AUREX_DEMO');
+  });
+
+  it('refuses every malformed value, naming the setting', () => {
+    bad({ AUREX_DURABILITY: 'sometimes' }, 'AUREX_DURABILITY', 'fsync, write, none');
+    bad({ AUREX_GRPC_PORT: '70000' }, 'AUREX_GRPC_PORT', 'out of range');
+    bad({ AUREX_TCP_PORT: '-1' }, 'AUREX_TCP_PORT');
+    bad({ AUREX_METRICS_PORT: '80a' }, 'AUREX_METRICS_PORT');
+    bad({ AUREX_GRPC_PORT: '9000', AUREX_TCP_PORT: '9000' }, 'AUREX_TCP_PORT', 'already used');
+    bad({ AUREX_PROFILE: 'staging' }, 'AUREX_PROFILE');
+    bad({ AUREX_LOG_LEVEL: 'loud' }, 'AUREX_LOG_LEVEL');
+    bad({ AUREX_DEMO: 'maybe' }, 'AUREX_DEMO');
+    bad({ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL', 'scheme');
+    bad({ DATABASE_URL: 'not a url' }, 'DATABASE_URL');
+    bad({ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL');
+    bad({ AUREX_TLS_CERT: '/nonexistent/cert.pem' }, 'AUREX_TLS_CERT', 'cannot read');
+    bad({ AUREX_JWT_SECRET: 'short' }, 'AUREX_JWT_SECRET', '32');
+    bad({ AUREX_SNAPSHOT_EVERY: '10' }, 'AUREX_SNAPSHOT_EVERY');
+    bad({ AUREX_ORDERS_PER_SEC: '0' }, 'AUREX_ORDERS_PER_SEC');
+    bad({ AUREX_HOST: 'bad host!' }, 'AUREX_HOST');
+    bad({ AUREX_SYMBOLS_FILE: '/nonexistent/symbols.json' }, 'AUREX_SYMBOLS_FILE');
+  });
+
+  it('reads an optional JSON config file, with the environment taking precedence', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aurex-cfg-'));
+    try {
+      const file = path.join(dir, 'aurex.json');
+      fs.writeFileSync(file, JSON.stringify({ grpcPort: 6000, durability: 'none', demo: false }));
+      const c = loadConfig({ AUREX_CONFIG: file, AUREX_GRPC_PORT: '6001' }, repo);
+      expect(c.grpcPort).to.equal(6001);
+      expect(c.durability).to.equal('none');
+      expect(c.demo).to.equal(false);
+      fs.writeFileSync(file, JSON.stringify({ grpcPrt: 1 }));
+      bad({ AUREX_CONFIG: file }, 'AUREX_CONFIG', 'unknown setting "grpcPrt"');
+      fs.writeFileSync(file, '{not json');
+      bad({ AUREX_CONFIG: file }, 'AUREX_CONFIG');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--help lists every setting', () => {
+    const text = helpText();
+    for (const s of SETTINGS) expect(text).to.include(s.env);
+  });
+
+  describe('the real process fails fast with a clear message and a non-zero exit', function () {
+    this.timeout(60_000);
+    it('unknown durability mode', async () => {
+      const r = await runServerToExit({ AUREX_DURABILITY: 'eventually' });
+      expect(r.code).to.equal(2);
+      expect(r.output).to.include('AUREX_DURABILITY');
+    });
+    it('port out of range', async () => {
+      const r = await runServerToExit({ AUREX_TCP_PORT: '65536' });
+      expect(r.code).to.equal(2);
+      expect(r.output).to.include('AUREX_TCP_PORT');
+    });
+    it('unreachable DATABASE_URL', async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aurex-cfg-db-'));
+      try {
+        // Port 1 on the loopback: nothing listens there, the refusal is immediate.
+        const r = await runServerToExit({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', AUREX_DATA_DIR: dataDir });
+        expect(r.code).to.equal(2);
+        expect(r.output).to.include('DATABASE_URL').and.include('cannot reach PostgreSQL');
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+    it('a data directory already used by a running server', async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aurex-cfg-lock-'));
+      try {
+        // The lock file names this (alive) test process as the owner.
+        fs.writeFileSync(path.join(dataDir, 'LOCK'), `${process.pid}\n`);
+        const r = await runServerToExit({ AUREX_DATA_DIR: dataDir });
+        expect(r.code).to.equal(2);
+        expect(r.output).to.include('AUREX_DATA_DIR').and.include('in use');
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});

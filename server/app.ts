@@ -284,9 +284,17 @@ export class AurexServer {
     print(`  TCP      ${h}:${ports.tcp}   binary protocol (docs/tcp-protocol.md)`);
     print(`  metrics  http://${h}:${ports.metrics}/metrics   health /healthz, readiness /readyz`);
     print(`  data     ${cfg.dataDir}${cfg.databaseUrl ? '   PostgreSQL on' : ''}${cfg.redisUrl ? '   Redis on' : ''}`);
-    print('Try it:');
-    print('  npm run cli -- login alice@demo.aurex');
-    print('  npm run cli -- book AAPL');
+    const sym = this.core.symbols()[0];
+    if (sym) {
+      // An example order at the reference price, in currency units (ticks x tick size in cents).
+      const cents = sym.referencePrice * sym.tickSize;
+      const px = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+      print('Try it (gRPC CLI; the demo users are printed above when demo mode is on):');
+      print(`  npm run cli -- login alice@demo.aurex 'Alice-Demo-2025!'`);
+      print(`  npm run cli -- submit BUY ${sym.symbol} 10 ${px}`);
+      print(`  npm run cli -- book ${sym.symbol}`);
+      print(`  npm run cli -- watch ${sym.symbol}`);
+    }
     print('Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight commands finish and the journal is flushed.');
   }
 

@@ -204,7 +204,15 @@ export class ExchangeCore implements ExchangeApi {
         cmd.seq = ++this.seq;
         cmd.ts = ts;
         this.log.append(cmd);
-        g.results.push(this.exchange.apply(cmd));
+        let res: CommandResult;
+        try {
+          res = this.exchange.apply(cmd);
+        } catch {
+          // A throw inside apply is a bug that may have left state half-changed: stop (fail-stop) rather than diverge.
+          this.failed = true;
+          res = { code: Code.INTERNAL, seq: cmd.seq, ts };
+        }
+        g.results.push(res);
         g.cbs.push(cb);
       }
     }

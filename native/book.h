@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "bit-tree.h"
+#include "huge-alloc.h"
 #include "id-table.h"
 
 namespace aurex {
@@ -155,6 +156,7 @@ class Book {
   const char* check() const;
 
  private:
+  void prefetchOp(const double* r, int stage) const;
   void doNew(const double* r);
   void doCancel(int64_t id);
   void doReplace(int64_t id, double newPrice, int64_t newQty);
@@ -177,7 +179,7 @@ class Book {
   int stp_;
   BookSide bids_;
   BookSide asks_;
-  std::vector<Order> pool_;
+  PoolArray<Order> pool_;
   uint32_t freeHead_ = NIL;
   IdTable ids_;
   // Ids come from the engine in increasing order: an id above every id seen

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "huge-alloc.h"
+
 namespace aurex {
 
 class IdTable {
@@ -14,7 +16,7 @@ class IdTable {
   IdTable() = default;
   IdTable(const IdTable&) = delete;
   IdTable& operator=(const IdTable&) = delete;
-  ~IdTable() { free(e_); }
+  ~IdTable() { hugeFree(e_); }
 
   bool init(uint64_t minCapacity) {
     uint64_t cap = 16;
@@ -65,6 +67,9 @@ class IdTable {
   }
   uint32_t slotAt(uint64_t pos) const { return e_[pos].slot; }
 
+  /** Cache hint for a later lookup of key (no effect on contents). */
+  void prefetch(int64_t key) const { __builtin_prefetch(&e_[home(key)]); }
+
   void erase(int64_t key) {
     const uint64_t i = findPos(key);
     if (i != NPOS) eraseAt(i);
@@ -114,7 +119,7 @@ class IdTable {
   }
 
   bool alloc(uint64_t cap, int bits) {
-    Entry* e = static_cast<Entry*>(calloc(cap, sizeof(Entry)));
+    Entry* e = static_cast<Entry*>(hugeCalloc(cap * sizeof(Entry)));
     if (!e) return false;
     e_ = e;
     cap_ = cap;
@@ -132,7 +137,7 @@ class IdTable {
     }
     for (uint64_t i = 0; i < oldCap; i++)
       if (old[i].key != 0) place(old[i].key, old[i].slot);
-    free(old);
+    hugeFree(old);
     return true;
   }
 

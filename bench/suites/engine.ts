@@ -58,7 +58,12 @@ const MARKET: MarketConfig = {
   ],
 };
 
-/** Engine commands of the stream (built before timing, like a gateway would have parsed them). */
+/**
+ * Engine commands of the stream (built before timing, like a gateway would have parsed them).
+ * seq/ts are present from the start, as gateways should create them: stamping then
+ * writes existing fields instead of growing every command object (a shape change per
+ * command costs more than the whole risk check).
+ */
 function toCommands(w: MarketWorkload): Command[] {
   const out: Command[] = new Array(w.count);
   const owner = new Float64Array(w.count + 2);
@@ -66,13 +71,15 @@ function toCommands(w: MarketWorkload): Command[] {
     const o = i * OP_STRIDE;
     const id = w.ops[o + OP_ID]!;
     if (w.ops[o + OP_KIND] === OpKind.CANCEL) {
-      out[i] = { type: 'cancel', accountId: owner[id]!, orderId: id };
+      out[i] = { type: 'cancel', seq: 0, ts: 0, accountId: owner[id]!, orderId: id };
     } else {
       const account = w.ops[o + OP_ACCOUNT]!;
       owner[id] = account;
       const market = w.ops[o + 4] === OrderType.MARKET;
       out[i] = {
         type: 'new',
+        seq: 0,
+        ts: 0,
         accountId: account,
         clientOrderId: `c${id}`,
         symbol: 'BENCH',

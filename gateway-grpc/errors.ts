@@ -6,6 +6,7 @@
  * trailing metadata `x-aurex-code` (number) and `x-aurex-reason` (name), so
  * clients never parse free text. See docs/grpc-api.md for the table.
  */
+import { randomBytes } from 'node:crypto';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { AurexError, Code, codeName } from '../engine/codes.ts';
 
@@ -117,7 +118,18 @@ export function toServiceError(e: unknown): ServiceError {
   if (anyE && typeof anyE.code === 'number' && anyE.code >= 100 && anyE.code < 800) {
     return serviceError(anyE.code as Code, typeof anyE.message === 'string' ? anyE.message : undefined);
   }
-  return serviceError(Code.INTERNAL, 'internal error');
+  // An unexpected failure: the client gets a reference it can quote, the operator's log gets the error.
+  const ref = randomBytes(6).toString('hex');
+  internalErrorReporter?.(e, ref);
+  return serviceError(Code.INTERNAL, `internal error (ref ${ref})`);
+}
+
+type InternalErrorReporter = (err: unknown, ref: string) => void;
+let internalErrorReporter: InternalErrorReporter | undefined;
+
+/** Where unexpected handler errors are reported (the gateway's logger), with the reference sent to the client. */
+export function setInternalErrorReporter(r: InternalErrorReporter | undefined): void {
+  internalErrorReporter = r;
 }
 
 /** The stable code of an error received by a client (from trailing metadata), or undefined. */

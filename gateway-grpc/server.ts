@@ -24,7 +24,7 @@ import type { ExchangeApi } from '../engine/core-api.ts';
 import type { OrderEntryRequest, OrderEntryResponse } from '../gen/aurex/stock/v1/stock.ts';
 import { adminHandlers } from './admin-service.ts';
 import { authHandlers } from './auth-service.ts';
-import { serviceError } from './errors.ts';
+import { serviceError, setInternalErrorReporter } from './errors.ts';
 import { MarketDataHub } from './market-data-hub.ts';
 import { orderEntryHandler } from './order-entry.ts';
 import { adminServiceDef, authServiceDef, SERVICE_NAMES, stockServiceDef, type Malformed } from './service-defs.ts';
@@ -118,6 +118,10 @@ export class GrpcGateway {
       return true;
     };
 
+    if (opts.logger) {
+      const logger = opts.logger;
+      setInternalErrorReporter((err, ref) => logger.error({ cid: ref, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'grpc handler failed'));
+    }
     const stock = stockHandlers({ exchange: opts.exchange, auth: opts.auth, hub: this.hub, limits, track });
     const orderEntry = orderEntryHandler({
       exchange: opts.exchange,

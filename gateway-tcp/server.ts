@@ -10,7 +10,7 @@
  * of every session that produced output, and cancel-on-disconnect.
  */
 import net from 'node:net';
-import { Code } from '../engine/codes.ts';
+import { Code, codeName } from '../engine/codes.ts';
 import type { ExchangeApi } from '../engine/core-api.ts';
 import { TcpSession } from './session.ts';
 import { SymbolDirectory } from './symbol-directory.ts';
@@ -202,7 +202,7 @@ export class TcpGateway {
     this.counters.accepted++;
     const s = new TcpSession(this.ctx, sock, this.nextSessionId++);
     this.sessions.add(s);
-    this.log('debug', { session: s.id, remote: s.remote }, 'tcp connection');
+    this.log('debug', { cid: `tcp-${s.id}`, remote: s.remote }, 'tcp connection');
   }
 
   private flushDirty(): void {
@@ -214,7 +214,7 @@ export class TcpGateway {
 
   private onLogin(s: TcpSession): void {
     const acct = s.principal!.accountId;
-    this.log('debug', { session: s.id, accountId: acct }, 'tcp login');
+    this.log('info', { cid: `tcp-${s.id}`, remote: s.remote, userId: s.principal!.userId, accountId: acct, cancelOnDisconnect: s.cancelOnDisconnect }, 'tcp session started');
     if (!s.cancelOnDisconnect) return;
     this.codActive.set(acct, (this.codActive.get(acct) ?? 0) + 1);
     // A session of the account is back: the pending cancel-on-disconnect is withdrawn.
@@ -229,7 +229,7 @@ export class TcpGateway {
     this.sessions.delete(s);
     this.counters.closed++;
     if (s.endCode === Code.SLOW_CONSUMER) this.counters.slowConsumers++;
-    this.log('debug', { session: s.id, code: s.endCode }, 'tcp connection closed');
+    this.log(wasLoggedIn ? 'info' : 'debug', { cid: `tcp-${s.id}`, code: s.endCode, reason: s.endCode ? codeName(s.endCode) : undefined }, 'tcp connection closed');
     if (!wasLoggedIn || !s.cancelOnDisconnect) return;
     const acct = s.principal!.accountId;
     const left = (this.codActive.get(acct) ?? 1) - 1;

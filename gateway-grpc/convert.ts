@@ -108,7 +108,7 @@ export function orderInfo(o: OrderView, tick: number): OrderInfo {
     stopPrice: ticksToPrice(o.stopPrice, tick),
     stopPriceTicks: B(o.stopPrice),
     postOnly: o.postOnly,
-    quantity: B(o.filledQty + o.remainingQty),
+    quantity: B(o.qty),
     filledQuantity: B(o.filledQty),
     remainingQuantity: B(o.remainingQty),
     filledNotionalTicks: B(o.filledNotionalTicks),

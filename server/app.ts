@@ -142,6 +142,7 @@ export class AurexServer {
       registry: metrics.registry,
       isReady: () => this.ready,
       details: () => ({ lastSeq: this.core?.lastSeq() ?? 0, journalDurableSeq: this.journal?.durableSeq ?? 0, pgWriterLag: this.writerLag() }),
+      debugState: () => ({ lastSeq: this.core?.lastSeq() ?? 0, stateHash: this.core ? this.core.stateHash() : null }),
     });
     this.ports.metrics = await this.ops.listen();
 
@@ -223,7 +224,10 @@ export class AurexServer {
       redis: this.redis,
       db: this.db as never,
       secret,
-      rateLimits: { ordersPerSecond: { trader: cfg.ordersPerSecond, admin: cfg.ordersPerSecond * 4, readonly: 0 } },
+      rateLimits: {
+        ordersPerSecond: { trader: cfg.ordersPerSecond, admin: cfg.ordersPerSecond * 4, readonly: 0 },
+        queryPerWindow: { trader: cfg.queriesPerMinute, admin: cfg.queriesPerMinute * 3, readonly: cfg.queriesPerMinute },
+      },
       provisionAccount: async (accountId, cash, positions) => {
         const r = await core.executeAsync({ type: 'createAccount', accountId, cash, positions });
         if (r.code !== Code.OK && r.code !== Code.ACCOUNT_EXISTS) throw new AurexError(r.code, `account ${accountId}: ${codeName(r.code)}`);

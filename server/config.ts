@@ -29,6 +29,7 @@ export interface ServerConfig {
   snapshotEveryCommands: number;
   snapshotEverySeconds: number;
   ordersPerSecond: number;
+  queriesPerMinute: number;
   /** Seconds to wait for in-flight work at shutdown before forcing exit. */
   shutdownGraceSeconds: number;
 }
@@ -72,6 +73,7 @@ export const SETTINGS: Spec[] = [
   { env: 'AUREX_SNAPSHOT_EVERY', key: 'snapshotEveryCommands', help: 'take a snapshot every N journaled commands', def: '1000000' },
   { env: 'AUREX_SNAPSHOT_SECONDS', key: 'snapshotEverySeconds', help: 'and at least every N seconds when anything changed', def: '300' },
   { env: 'AUREX_ORDERS_PER_SEC', key: 'ordersPerSecond', help: 'order-entry rate limit per account (trader tier)', def: '5000' },
+  { env: 'AUREX_QUERIES_PER_MIN', key: 'queriesPerMinute', help: 'query rate limit per user and endpoint (trader and read-only tiers; admin 3x)', def: '100' },
   { env: 'AUREX_SHUTDOWN_GRACE', key: 'shutdownGraceSeconds', help: 'seconds to drain at shutdown before forcing exit', def: '10' },
 ];
 
@@ -187,6 +189,7 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Serv
     snapshotEveryCommands: posInt('AUREX_SNAPSHOT_EVERY', get('AUREX_SNAPSHOT_EVERY') ?? '1000000', 1000),
     snapshotEverySeconds: posInt('AUREX_SNAPSHOT_SECONDS', get('AUREX_SNAPSHOT_SECONDS') ?? '300', 1),
     ordersPerSecond: posInt('AUREX_ORDERS_PER_SEC', get('AUREX_ORDERS_PER_SEC') ?? '5000', 1, 10_000_000),
+    queriesPerMinute: posInt('AUREX_QUERIES_PER_MIN', get('AUREX_QUERIES_PER_MIN') ?? '100', 1, 10_000_000),
     shutdownGraceSeconds: posInt('AUREX_SHUTDOWN_GRACE', get('AUREX_SHUTDOWN_GRACE') ?? '10', 1, 3600),
   };
   if (!!cfg.tlsCert !== !!cfg.tlsKey) throw new ConfigError(cfg.tlsCert ? 'AUREX_TLS_KEY' : 'AUREX_TLS_CERT', 'TLS needs both AUREX_TLS_CERT and AUREX_TLS_KEY');

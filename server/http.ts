@@ -14,6 +14,11 @@ export interface OpsServerOptions {
   isReady: () => boolean;
   /** Extra detail for /readyz (e.g. journal lag, writer lag). */
   details?: () => Record<string, unknown>;
+  /**
+   * /debug/state: the engine's last sequence and full-state hash, to prove a
+   * recovery or replay reproduced the state. O(state) to compute: not for polling.
+   */
+  debugState?: () => Record<string, unknown>;
 }
 
 export class OpsServer {
@@ -35,6 +40,8 @@ export class OpsServer {
         );
       } else if (url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
+      } else if (url === '/debug/state' && this.opts.debugState) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.opts.debugState()) + '\n');
       } else if (url === '/readyz') {
         const ready = this.opts.isReady();
         const body = JSON.stringify({ status: ready ? 'ready' : 'not-ready', ...(this.opts.details?.() ?? {}) });

@@ -58,6 +58,7 @@ describe('70 server: configuration', () => {
     bad({ AUREX_SNAPSHOT_EVERY: '10' }, 'AUREX_SNAPSHOT_EVERY');
     bad({ AUREX_ORDERS_PER_SEC: '0' }, 'AUREX_ORDERS_PER_SEC');
     bad({ AUREX_HOST: 'bad host!' }, 'AUREX_HOST');
+    bad({ AUREX_QUERIES_PER_MIN: '1.5' }, 'AUREX_QUERIES_PER_MIN');
     bad({ AUREX_SYMBOLS_FILE: '/nonexistent/symbols.json' }, 'AUREX_SYMBOLS_FILE');
   });
 

@@ -90,10 +90,13 @@ describe('70 server: operations', function () {
   });
 
   it('takes over the lock of a server that was killed, and recovers its state', async () => {
-    const seqBefore = JSON.parse((await get(server.ports.metrics, '/readyz')).body).lastSeq as number;
+    const before = JSON.parse((await get(server.ports.metrics, '/debug/state')).body) as { lastSeq: number; stateHash: string };
+    expect(before.stateHash).to.match(/^[0-9a-f]{16,}$/);
     expect(await server.stop('SIGKILL')).to.equal('SIGKILL');
     expect(fs.existsSync(path.join(dataDir, 'LOCK'))).to.equal(true); // left behind by the killed process
     server = await startServer({ AUREX_DATA_DIR: dataDir });
-    expect(server.lastSeq).to.equal(seqBefore);
+    expect(server.lastSeq).to.equal(before.lastSeq);
+    const after = JSON.parse((await get(server.ports.metrics, '/debug/state')).body);
+    expect(after).to.deep.equal(before); // the recovered state is the same state, bit for bit
   });
 });

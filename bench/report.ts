@@ -135,8 +135,9 @@ function casesTable(suite: string, r: SuiteResult): string[] {
 
 function summaryTable(r: SuiteResult): string[] {
   if (!r.summary) return [];
-  // The suite's own target flags are left out: the Targets table recomputes them from the cases.
-  const rows = flatten(r.summary).filter(([k, v]) => k !== 'notes' && !k.startsWith('targets.') && k !== 'targets' && v !== undefined);
+  // The suite's own pass/fail flags are left out: the Targets table recomputes them from the cases.
+  const ownVerdict = (k: string, v: unknown) => typeof v === 'boolean' && /target/i.test(k);
+  const rows = flatten(r.summary).filter(([k, v]) => k !== 'notes' && !k.startsWith('targets.') && !ownVerdict(k, v) && v !== undefined);
   const lines: string[] = [];
   if (rows.length) {
     lines.push('| summary figure | value |', '|---|--:|');

@@ -7,6 +7,7 @@
  */
 import type { TradeEvent } from './types.ts';
 import type { Order } from './order.ts';
+import { TradeRing } from './trade-ring.ts';
 
 export class Account {
   readonly id: number;
@@ -32,13 +33,12 @@ export class Account {
   terminal: (Order | undefined)[] = [];
   terminalHead = 0;
   terminalSize = 0;
-  /** Recent trades of the account, ring, oldest first. */
-  trades: (TradeEvent | undefined)[] = [];
-  tradesHead = 0;
-  tradesSize = 0;
+  /** Recent trades of the account (bounded ring, columnar). */
+  readonly trades: TradeRing;
 
-  constructor(id: number, cash: number, symbolCount: number) {
+  constructor(id: number, cash: number, symbolCount: number, tradeCap: number) {
     this.id = id;
+    this.trades = new TradeRing(tradeCap);
     this.cash = cash;
     this.shares = new Array<number>(symbolCount).fill(0);
     this.reservedShares = new Array<number>(symbolCount).fill(0);
@@ -112,26 +112,13 @@ export class Account {
     return old;
   }
 
-  retainTrade(t: TradeEvent, cap: number): void {
-    if (cap <= 0) return;
-    const ring = this.trades;
-    if (this.tradesSize < cap) {
-      const i = (this.tradesHead + this.tradesSize) % cap;
-      if (i === ring.length) ring.push(t);
-      else ring[i] = t;
-      this.tradesSize++;
-      return;
-    }
-    ring[this.tradesHead] = t;
-    this.tradesHead = (this.tradesHead + 1) % cap;
+  retainTrade(t: TradeEvent): void {
+    this.trades.push(t);
   }
 
   /** Retained trades, oldest first. */
   tradeList(): TradeEvent[] {
-    const out: TradeEvent[] = [];
-    const cap = this.trades.length;
-    for (let k = 0; k < this.tradesSize; k++) out.push(this.trades[(this.tradesHead + k) % cap]!);
-    return out;
+    return this.trades.list();
   }
 
   /** Retained terminal orders, oldest first. */

@@ -98,8 +98,8 @@ export interface ExchangeApi {
   openOrders(accountId: number, symbol?: string): OrderView[];
   /** Trades of an account, newest last; at most `limit`. */
   accountTrades(accountId: number, opts?: { symbol?: string; limit?: number; afterTradeId?: number }): TradeEvent[];
-  /** Trades of one order. */
-  orderTrades(orderId: number): TradeEvent[];
+  /** Trades of one order; with `accountId`, only if that account owns the order (empty otherwise). */
+  orderTrades(orderId: number, accountId?: number): TradeEvent[];
   account(accountId: number): AccountView | undefined;
   l1(symbol: string): L1 | undefined;
   book(symbol: string, levels: number): BookView | undefined;

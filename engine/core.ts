@@ -37,6 +37,7 @@ import type { SymbolEngine } from './symbol-engine.ts';
 import { NoopCommandLog, type CommandLog } from './command-log.ts';
 import { validateCommand } from './validate-command.ts';
 import { DEFAULT_L2_LEVELS, mdUpdateOf } from './market-data.ts';
+import { ExecHistory, type ExecListener } from './exec-history.ts';
 import type { ExchangeSnapshot } from './snapshot.ts';
 
 export interface CoreOptions extends ExchangeOptions {
@@ -54,7 +55,6 @@ export interface CoreOptions extends ExchangeOptions {
   indexIntervalMs?: number;
 }
 
-type ExecListener = (r: ExecReport) => void;
 type MdListener = (u: MarketDataUpdate) => void;
 type TradeListener = (t: PublicTrade) => void;
 type IndexListener = (v: IndexView) => void;
@@ -74,33 +74,6 @@ class Feed {
   pending: PublicTrade[] = [];
   /** New md subscribers waiting for their snapshot at the next capture. */
   waiting: MdSub[] = [];
-}
-
-class ExecHistory {
-  ring: ExecReport[] = [];
-  head = 0;
-  size = 0;
-  readonly subs = new Set<ExecListener>();
-  push(r: ExecReport, cap: number): void {
-    if (cap <= 0) return;
-    if (this.size < cap) {
-      this.ring.push(r);
-      this.size++;
-    } else {
-      this.ring[this.head] = r;
-      this.head = (this.head + 1) % cap;
-    }
-  }
-  /** Retained reports with accountSeq > fromSeq, oldest first. */
-  since(fromSeq: number): ExecReport[] {
-    const out: ExecReport[] = [];
-    const n = this.ring.length;
-    for (let k = 0; k < this.size; k++) {
-      const r = this.ring[(this.head + k) % n]!;
-      if (r.accountSeq > fromSeq) out.push(r);
-    }
-    return out;
-  }
 }
 
 /** Everything one event-loop turn produced, released together after its flush. */
@@ -172,7 +145,7 @@ export class ExchangeCore implements ExchangeApi {
       },
     };
     this.replayListener = {
-      onExec: (r) => this.historyOf(r.accountId).push(r, this.execCap),
+      onExec: (r) => this.historyOf(r.accountId).push(r),
       onTrade: () => {},
       onSymbolChanged: (sym) => {
         sym.publishedMdSeq = sym.mdSeq;
@@ -329,8 +302,9 @@ export class ExchangeCore implements ExchangeApi {
     for (let i = 0; i < g.cbs.length; i++) safeCall(g.cbs[i]!, g.results[i]!);
     for (const r of g.execs) {
       const h = this.historyOf(r.accountId);
-      h.push(r, this.execCap);
-      if (h.subs.size !== 0) for (const l of h.subs) safeCall(l, r);
+      h.push(r);
+      const subs = h.subs;
+      for (let k = 0; k < subs.length; k++) safeCall(subs[k]!, r);
     }
     for (let i = 0; i < g.trades.length; i++) {
       const t = g.trades[i]!;
@@ -353,7 +327,7 @@ export class ExchangeCore implements ExchangeApi {
   private historyOf(accountId: number): ExecHistory {
     let h = this.history.get(accountId);
     if (h === undefined) {
-      h = new ExecHistory();
+      h = new ExecHistory(accountId, this.execCap);
       this.history.set(accountId, h);
     }
     return h;
@@ -393,8 +367,16 @@ export class ExchangeCore implements ExchangeApi {
     const h = this.historyOf(accountId);
     const from = opts.fromSeq;
     if (from !== 0) for (const r of h.since(from < 0 ? 0 : from)) safeCall(listener, r);
-    h.subs.add(listener);
-    return { close: () => void h.subs.delete(listener) };
+    h.subs = [...h.subs, listener];
+    let open = true;
+    return {
+      close: () => {
+        if (!open) return;
+        open = false;
+        const i = h.subs.indexOf(listener);
+        if (i >= 0) h.subs = h.subs.filter((_, k) => k !== i);
+      },
+    };
   }
 
   subscribeMarketData(symbol: string, listener: MdListener): Subscription {

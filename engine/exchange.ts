@@ -75,7 +75,11 @@ export interface ExchangeOptions {
   maxOpenOrdersPerAccount?: number;
   /** New orders + replaces per account per second of command time. Default 10,000. */
   maxOrdersPerSecond?: number;
-  /** Terminal orders kept per account for queries and duplicate detection. Default 1,000. */
+  /**
+   * Terminal orders kept per account for queries and duplicate detection. Default 256:
+   * retained order records are live heap the collector keeps walking, so the window is
+   * sized for resubmission after a reconnect, not for history (that is PostgreSQL's).
+   */
   retainTerminalOrders?: number;
   /** Trades kept per account for history queries. Default 1,000. */
   retainTrades?: number;
@@ -145,7 +149,7 @@ export class Exchange {
     this.bookConfig = opts.bookConfig ?? {};
     this.maxOpen = opts.maxOpenOrdersPerAccount ?? 10_000;
     this.maxRate = opts.maxOrdersPerSecond ?? 10_000;
-    this.keepTerminal = opts.retainTerminalOrders ?? 1_000;
+    this.keepTerminal = opts.retainTerminalOrders ?? 256;
     this.keepTrades = opts.retainTrades ?? 1_000;
     for (const ic of market.indices) this.indexByName.set(ic.name, new MarketIndex(ic));
     for (const sc of market.symbols) {
@@ -415,8 +419,8 @@ export class Exchange {
     };
     if (this.cmdTrades === undefined) this.cmdTrades = [t];
     else this.cmdTrades.push(t);
-    ba.retainTrade(t, this.keepTrades);
-    if (sa !== ba) sa.retainTrade(t, this.keepTrades);
+    ba.retainTrade(t);
+    if (sa !== ba) sa.retainTrade(t);
     sym.onTrade(price, qty);
     this.listener.onTrade(t, sym);
     this.execFill(maker, t, 'MAKER', makerFee, seq, ts);
@@ -575,7 +579,7 @@ export class Exchange {
     const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
     if (typeof o === 'number') return result(o, seq, ts, undefined, undefined);
     if (!o.live) return result(Code.ORDER_NOT_OPEN, seq, ts, o.view(), undefined);
-    if (o.pendingStop || o.kind !== 'LIMIT') return result(Code.REPLACE_NOT_ALLOWED, seq, ts, o.view(), undefined);
+    if (o.pendingStop || (o.kind !== 'LIMIT' && o.kind !== 'STOP_LIMIT')) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, o.view(), undefined);
     const sym = o.sym;
     if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, o.view(), undefined);
     if (sym.halted) return result(Code.SYMBOL_HALTED, seq, ts, o.view(), undefined);
@@ -644,7 +648,7 @@ export class Exchange {
       if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
       pos.push([sym.idx, n]);
     }
-    const a = new Account(cmd.accountId, cmd.cash, this.symbolList.length);
+    const a = new Account(cmd.accountId, cmd.cash, this.symbolList.length, this.keepTrades);
     for (const [i, n] of pos) a.shares[i] = n;
     this.accounts.set(a.id, a);
     return result(Code.OK, seq, ts, undefined, undefined);
@@ -766,7 +770,7 @@ export class Exchange {
     if (opts.symbol !== undefined) list = list.filter((t) => t.symbol === opts.symbol);
     if (opts.afterTradeId !== undefined) list = list.filter((t) => t.tradeId > opts.afterTradeId!);
     const limit = opts.limit ?? 100;
-    return list.slice(Math.max(0, list.length - limit)).map((t) => ({ ...t }));
+    return list.slice(Math.max(0, list.length - limit));
   }
 
   /** Trades of one order (from its account's retained history). */
@@ -775,8 +779,7 @@ export class Exchange {
     if (o === undefined || (accountId !== undefined && o.account.id !== accountId)) return [];
     return o.account
       .tradeList()
-      .filter((t) => t.buyOrderId === orderId || t.sellOrderId === orderId)
-      .map((t) => ({ ...t }));
+      .filter((t) => t.buyOrderId === orderId || t.sellOrderId === orderId);
   }
 
   account(accountId: number): AccountView | undefined {
@@ -921,7 +924,7 @@ export class Exchange {
         rateWindowStart: a.rateWindowStart,
         rateCount: a.rateCount,
         terminal: a.terminalList().map((o) => o.id),
-        trades: a.tradeList().map((t) => ({ ...t })),
+        trades: a.tradeList(),
       }));
     return {
       version: SNAPSHOT_VERSION,
@@ -1010,7 +1013,7 @@ export class Exchange {
     }
     const nSym = this.symbolList.length;
     for (const as of snap.accounts) {
-      const a = new Account(as.accountId, as.cash, nSym);
+      const a = new Account(as.accountId, as.cash, nSym, this.keepTrades);
       a.reservedCash = as.reservedCash;
       for (const p of as.positions) {
         const sym = this.symbolsByName.get(p.symbol);
@@ -1022,27 +1025,7 @@ export class Exchange {
       a.execSeq = as.execSeq;
       a.rateWindowStart = as.rateWindowStart;
       a.rateCount = as.rateCount;
-      for (const t of as.trades) {
-        // Rebuilt field by field: the state hash must not depend on how a decoder ordered keys.
-        a.retainTrade(
-          {
-            tradeId: t.tradeId,
-            seq: t.seq,
-            ts: t.ts,
-            symbol: t.symbol,
-            price: t.price,
-            qty: t.qty,
-            buyOrderId: t.buyOrderId,
-            sellOrderId: t.sellOrderId,
-            buyAccountId: t.buyAccountId,
-            sellAccountId: t.sellAccountId,
-            aggressor: t.aggressor,
-            buyFee: t.buyFee,
-            sellFee: t.sellFee,
-          },
-          this.keepTrades,
-        );
-      }
+      for (const t of as.trades) a.retainTrade(t);
       this.accounts.set(a.id, a);
     }
     for (const r of snap.orders) {

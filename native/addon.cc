@@ -161,7 +161,22 @@ napi_value SetOps(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// processReg(h, n): n ops from the registered ops buffer -> total event count.
+// With check = true, rows are first checked like validateOps (book.h,
+// firstSuspectRow); if one fails nothing is applied and -1 is returned, so the
+// wrapper can let validateOps throw its exact error.
+napi_value runChecked(napi_env env, Book* b, const double* ops, uint32_t n, bool check) {
+  if (check && aurex::firstSuspectRow(ops, n) != n) return num(env, -1);
+  return num(env, b->process(ops, n));
+}
+
+bool flag(napi_env env, Args& a, size_t i) {
+  if (a.n <= i) return false;
+  bool v = false;
+  napi_get_value_bool(env, a.v[i], &v);
+  return v;
+}
+
+// processReg(h, n, check?): n ops from the registered ops buffer -> total event count.
 napi_value ProcessReg(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
@@ -169,10 +184,10 @@ napi_value ProcessReg(napi_env env, napi_callback_info info) {
   if (!e) return nullptr;
   uint32_t n = u32(env, a.v[1]);
   if (n > e->opsRows) n = e->opsRows;
-  return num(env, e->book->process(e->ops, n));
+  return runChecked(env, e->book, e->ops, n, flag(env, a, 2));
 }
 
-// processArr(h, ops, n)
+// processArr(h, ops, n, check?)
 napi_value ProcessArr(napi_env env, napi_callback_info info) {
   Args a;
   CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
@@ -183,7 +198,7 @@ napi_value ProcessArr(napi_env env, napi_callback_info info) {
   if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
   uint32_t n = u32(env, a.v[2]);
   if (n > len / aurex::OP_STRIDE) n = static_cast<uint32_t>(len / aurex::OP_STRIDE);
-  return num(env, e->book->process(d, n));
+  return runChecked(env, e->book, d, n, flag(env, a, 3));
 }
 
 // drain(h): copies overflowed event rows into the (grown) registered buffer

@@ -6,6 +6,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "codes.h"
 
@@ -150,10 +153,117 @@ const char* BookSide::check() const {
   return nullptr;
 }
 
+// ---------------------------------------------------------------- validation
+// Bit i (i = 0, 1) of the result is set when p[i] is not an integer in
+// [lo_i, 2^53-1] (NaN fails every comparison). (x + 2^52) - 2^52 == x holds
+// exactly for the integers below 2^52 (the sum keeps no fraction bits);
+// integers from 2^52 to 2^53-1 fail it too, which is only conservative: such
+// a row goes to validateOps, the exact check (no engine id gets there).
+#if defined(__SSE2__)
+// All-ones in lane i when p[i] is an integer in [lo_i, 2^53-1].
+static inline __m128d okLanes(const double* p, __m128d lo) {
+  const __m128d x = _mm_loadu_pd(p);
+  const __m128d big = _mm_set1_pd(4503599627370496.0);
+  return _mm_and_pd(_mm_and_pd(_mm_cmpge_pd(x, lo), _mm_cmple_pd(x, _mm_set1_pd(9007199254740991.0))),
+                    _mm_cmpeq_pd(_mm_sub_pd(_mm_add_pd(x, big), big), x));
+}
+static inline int okMask(const double* p, double lo0, double lo1) { return _mm_movemask_pd(okLanes(p, _mm_set_pd(lo1, lo0))); }
+#else
+static inline bool intIn(double x, double lo) {
+  return x >= lo && x <= 9007199254740991.0 && x < 4503599627370496.0 && static_cast<double>(static_cast<int64_t>(x)) == x;
+}
+static inline int okMask(const double* p, double lo0, double lo1) { return (intIn(p[0], lo0) ? 1 : 0) | (intIn(p[1], lo1) ? 2 : 0); }
+#endif
+
+uint32_t firstSuspectRow(const double* ops, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    const double* r = ops + static_cast<uint64_t>(i) * OP_STRIDE;
+    const double kind = r[0];
+    bool ok;
+    if (kind == OP_NEW) {
+      // [kind, id >= 1 | account >= 0, side >= 0 | type >= 0, price >= 1 (>= 0 for MARKET), qty >= 1 | ts >= 0],
+      // all integers; then side 0|1 and type LIMIT|MARKET|IOC|FOK|LIMIT+POST_ONLY.
+      const double t = r[4];
+#if defined(__SSE2__)
+      const __m128d m = _mm_and_pd(_mm_and_pd(okLanes(r, _mm_set1_pd(1)), okLanes(r + 2, _mm_setzero_pd())),
+                                   _mm_and_pd(okLanes(r + 4, _mm_set_pd(t == 1 ? 0.0 : 1.0, 0.0)), okLanes(r + 6, _mm_set_pd(0.0, 1.0))));
+      const bool lanes = _mm_movemask_pd(m) == 3;
+#else
+      const bool lanes = (okMask(r, 1, 1) & okMask(r + 2, 0, 0) & okMask(r + 4, 0, t == 1 ? 0 : 1) & okMask(r + 6, 1, 0)) == 3;
+#endif
+      ok = lanes & (r[3] <= 1) & ((t <= 3) | (t == 16));
+    } else if (kind == OP_CANCEL) {
+      ok = okMask(r, 1, 1) == 3;
+    } else if (kind == OP_REPLACE) {
+      ok = (okMask(r, 1, 1) == 3) & ((okMask(r + 4, 0, 1) & 2) != 0) & ((okMask(r + 6, 1, 0) & 1) != 0);
+    } else {
+      ok = false;
+    }
+    if (!ok) return i;
+  }
+  return n;
+}
+
 // ---------------------------------------------------------------------- Book
 bool Book::init(uint32_t initialOrders) {
   if (!bids_.init(maxPrice_) || !asks_.init(maxPrice_)) return false;
-  return pool_.reserve(initialOrders) && ids_.init(initialOrders);
+  uint64_t cap = 1024;
+  while (cap < static_cast<uint64_t>(initialOrders) * 2) cap <<= 1;
+  return pool_.reserve(initialOrders) && ringInit(cap) && spill_.init(16);
+}
+
+bool Book::ringInit(uint64_t cap) {
+  uint32_t* r = static_cast<uint32_t*>(hugeCalloc(cap * sizeof(uint32_t)));
+  if (!r) return false;
+  memset(r, 0xff, cap * sizeof(uint32_t));
+  hugeFree(ring_);
+  ring_ = r;
+  ringMask_ = cap - 1;
+  return true;
+}
+
+Book::~Book() { hugeFree(ring_); }
+
+bool Book::ringPlace(int64_t id, uint32_t slot) {
+  uint32_t& e = ring_[static_cast<uint64_t>(id) & ringMask_];
+  if (e != NIL) {
+    // The newer id keeps the ring cell: recent orders are the ones looked up.
+    const int64_t other = pool_[e].id;
+    if (other > id) return spill_.insert(id, slot);
+    if (!spill_.insert(other, e)) return false;
+  }
+  e = slot;
+  return true;
+}
+
+bool Book::ringGrow() {
+  const uint64_t oldCap = ringMask_ + 1;
+  uint32_t* old = ring_;
+  uint32_t* r = static_cast<uint32_t*>(hugeCalloc(oldCap * 2 * sizeof(uint32_t)));
+  IdTable spill;
+  if (!r || !spill.init(16)) {
+    hugeFree(r);
+    return false;
+  }
+  memset(r, 0xff, oldCap * 2 * sizeof(uint32_t));
+  ring_ = r;
+  ringMask_ = oldCap * 2 - 1;
+  spill_.swap(spill);  // spill now holds the old spilled entries
+  bool ok = true;
+  for (uint64_t i = 0; i < oldCap; i++)
+    if (old[i] != NIL) ok = ringPlace(pool_[old[i]].id, old[i]) && ok;
+  spill.forEach([&](int64_t id, uint32_t slot) { ok = ringPlace(id, slot) && ok; });
+  hugeFree(old);
+  return ok;
+}
+
+bool Book::indexInsertSlow(int64_t id, uint32_t slot) {
+  if (!ringPlace(id, slot)) return false;
+  live_++;
+  // Spilled entries cost a hash probe; once they are a noticeable share of
+  // the ring, double it (memory stays within ~8 ring cells per live order).
+  if (__builtin_expect(spill_.size() * 8 > ringMask_ + 1, 0)) ringGrow();
+  return true;
 }
 
 uint32_t Book::allocSlot() {
@@ -163,7 +273,14 @@ uint32_t Book::allocSlot() {
     freeHead_ = pool_[s].next;
     return s;
   }
+  const uint64_t cap = pool_.capacity();
   if (pool_.size() >= NIL - 1 || !pool_.push()) return NIL;
+  // When the pool grows, keep the id ring at >= 2 cells per pooled order, so
+  // a book that holds many orders rarely spills (or rebuilds on the hot path).
+  // Best effort: a failed ring growth only means more spilling.
+  if (__builtin_expect(pool_.capacity() != cap, 0))
+    while (ringMask_ + 1 < 2 * pool_.capacity() && ringGrow()) {
+    }
   return pool_.size() - 1;
 }
 
@@ -187,12 +304,12 @@ bool Book::rest(int64_t id, int64_t account, int side, uint32_t price, int64_t q
   const uint32_t slot = allocSlot();
   if (slot == NIL) return false;
   Level* L = s.ensure(price);
-  if (!L || !ids_.insert(id, slot)) {
+  Order& o = pool_[slot];
+  o.id = id;  // before indexInsert: a ring rebuild reads the ids of indexed slots
+  if (!L || !indexInsert(id, slot)) {
     freeSlot(slot);
     return false;
   }
-  Order& o = pool_[slot];
-  o.id = id;
   o.account = account;
   o.remaining = qty;
   o.ts = ts;
@@ -216,42 +333,62 @@ bool Book::rest(int64_t id, int64_t account, int side, uint32_t price, int64_t q
   return true;
 }
 
+inline void Book::apply(const double* r) {
+  const double kind = r[0];
+  if (kind == OP_NEW) doNew(r);
+  else if (kind == OP_CANCEL) doCancel(static_cast<int64_t>(r[1]));
+  else if (kind == OP_REPLACE) doReplace(static_cast<int64_t>(r[1]), r[5], static_cast<int64_t>(r[6]));
+  else sink.emit(EV_REJECTED, r[1], code::INVALID_ARGUMENT, 0, 0, 0, 0);
+}
+
 uint32_t Book::process(const double* ops, uint32_t n) {
-  sink.n = 0;
-  sink.overflow.clear();
-  // A batch tells us the future: in a deep book the cost of an op is its
-  // cache misses (id table entry, then the order, then its list neighbours),
-  // so those of later ops are requested ahead, in stages, while earlier ops
-  // run. Prefetches are hints only; the state is not touched.
-  constexpr uint32_t AHEAD1 = 12, AHEAD2 = 6, AHEAD3 = 3;
-  for (uint32_t i = 0; i < n; i++) {
-    const double* r = ops + static_cast<uint64_t>(i) * OP_STRIDE;
-    if (i + AHEAD1 < n) prefetchOp(r + AHEAD1 * OP_STRIDE, 1);
-    if (i + AHEAD2 < n) prefetchOp(r + AHEAD2 * OP_STRIDE, 2);
-    if (i + AHEAD3 < n) prefetchOp(r + AHEAD3 * OP_STRIDE, 3);
-    sink.op = i;
-    const double kind = r[0];
-    if (kind == OP_NEW) doNew(r);
-    else if (kind == OP_CANCEL) doCancel(static_cast<int64_t>(r[1]));
-    else if (kind == OP_REPLACE) doReplace(static_cast<int64_t>(r[1]), r[5], static_cast<int64_t>(r[6]));
-    else sink.emit(EV_REJECTED, r[1], code::INVALID_ARGUMENT, 0, 0, 0, 0);
+  sink.begin();
+  if (live_ >= PREFETCH_MIN_ORDERS) {
+    // A batch tells us the future: in a deep book the cost of an op is its
+    // cache misses (id ring cell, then the order, then its list neighbours),
+    // so those of later ops are requested ahead, in stages, while earlier ops
+    // run. Prefetches are hints only; the state is not touched.
+    constexpr uint32_t AHEAD1 = 12, AHEAD2 = 6, AHEAD3 = 3;
+    for (uint32_t i = 0; i < n; i++) {
+      const double* r = ops + static_cast<uint64_t>(i) * OP_STRIDE;
+      if (i + AHEAD1 < n) prefetchOp(r + AHEAD1 * OP_STRIDE, 1);
+      if (i + AHEAD2 < n) prefetchOp(r + AHEAD2 * OP_STRIDE, 2);
+      if (i + AHEAD3 < n) prefetchOp(r + AHEAD3 * OP_STRIDE, 3);
+      sink.op = i;
+      apply(r);
+    }
+  } else {
+    // A small book lives in cache: prefetching would only cost instructions.
+    for (uint32_t i = 0; i < n; i++) {
+      sink.op = i;
+      apply(ops + static_cast<uint64_t>(i) * OP_STRIDE);
+    }
   }
-  return sink.n;
+  return sink.finish();
+}
+
+
+static inline bool crosses(int takerSide, int64_t limit, int64_t p) {
+  // limit 0: a market order without collar takes any price.
+  return limit == 0 || (takerSide == 0 ? p <= limit : p >= limit);
 }
 
 void Book::prefetchOp(const double* r, int stage) const {
   const double kind = r[0];
   if (kind == OP_CANCEL || kind == OP_REPLACE) {
     const int64_t id = static_cast<int64_t>(r[1]);
+    const uint32_t* cell = &ring_[static_cast<uint64_t>(id) & ringMask_];
     if (stage == 1) {
-      ids_.prefetch(id);
+      __builtin_prefetch(cell);
       return;
     }
-    const uint32_t slot = ids_.find(id);  // its entry was requested at stage 1
-    if (slot == IdTable::NONE) return;
+    const uint32_t slot = *cell;  // requested at stage 1; a hint, not verified
+    if (slot == NIL) return;
     const Order& o = pool_[slot];
     if (stage == 2) {
+      // What a cancel reads is the first 32 bytes of the order (see Order).
       __builtin_prefetch(&o);
+      __builtin_prefetch(reinterpret_cast<const char*>(&o) + 31);
     } else {
       if (o.prev != NIL) __builtin_prefetch(&pool_[o.prev]);
       if (o.next != NIL) __builtin_prefetch(&pool_[o.next]);
@@ -260,7 +397,18 @@ void Book::prefetchOp(const double* r, int stage) const {
     // A passive order will be appended behind its level's tail order.
     const double side = r[3];
     const double price = r[5];
-    if ((side != 0 && side != 1) || !(price >= 1) || price > maxPrice_) return;
+    if ((side != 0 && side != 1) || !(price >= 0) || price > maxPrice_) return;
+    if (stage == 3) {
+      // A marketable order first meets the head order of the opposite best
+      // level (an old order in a deep book, so likely not in cache).
+      const BookSide& opp = side == 0 ? asks_ : bids_;
+      const int64_t b = opp.best();
+      if (b >= 0 && crosses(side == 0 ? 0 : 1, static_cast<int64_t>(price), b)) {
+        __builtin_prefetch(&pool_[opp.at(static_cast<uint32_t>(b)).head]);
+        return;
+      }
+    }
+    if (!(price >= 1)) return;
     const Level* L = (side == 0 ? bids_ : asks_).find(static_cast<uint32_t>(price));
     if (!L) return;
     if (stage == 2) __builtin_prefetch(L);
@@ -268,10 +416,6 @@ void Book::prefetchOp(const double* r, int stage) const {
   }
 }
 
-static inline bool crosses(int takerSide, int64_t limit, int64_t p) {
-  // limit 0: a market order without collar takes any price.
-  return limit == 0 || (takerSide == 0 ? p <= limit : p >= limit);
-}
 
 void Book::doNew(const double* r) {
   const double id = r[1];
@@ -282,13 +426,15 @@ void Book::doNew(const double* r) {
   const double qty = r[6];
   // The TypeScript edge validates every op; these checks only keep memory
   // safe if something malformed slips through anyway.
-  if (!(id >= 1) || (side != 0 && side != 1) || type > T_FOK || !(price >= 0) || !(qty >= 1)) {
+  // Bitwise | on purpose: one branch instead of five (the side test alone
+  // would mispredict half the time with short-circuit evaluation).
+  if ((!(id >= 1)) | ((side != 0) & (side != 1)) | (type > T_FOK) | (!(price >= 0)) | (!(qty >= 1))) {
     sink.emit(EV_REJECTED, id, code::INVALID_ARGUMENT, 0, 0, 0, 0);
     return;
   }
   const int64_t iid = static_cast<int64_t>(id);
   if (iid > maxIdSeen_) maxIdSeen_ = iid;
-  else if (ids_.find(iid) != IdTable::NONE) {
+  else if (lookup(iid) != NIL) {
     sink.emit(EV_REJECTED, id, code::DUPLICATE_ORDER_ID, 0, 0, 0, 0);
     return;
   }
@@ -351,7 +497,7 @@ void Book::executeSide(int64_t id, int64_t account, int type, int64_t limit, int
     Level& L = opp.at(up);
     const uint32_t ms = L.head;
     Order& m = pool_[ms];
-    if (m.next != NIL) __builtin_prefetch(&pool_[m.next]);
+    __builtin_prefetch(&pool_[m.next != NIL ? m.next : ms]);  // select, not a branch
     const int64_t mid = m.id;
     if (m.account == account) {
       if (stp_ == STP_CANCEL_INCOMING) {
@@ -360,7 +506,7 @@ void Book::executeSide(int64_t id, int64_t account, int type, int64_t limit, int
       }
       const int64_t mrem = m.remaining;
       unlink(opp, L, ms, up);
-      ids_.erase(mid);
+      indexErase(mid, ms);
       freeSlot(ms);
       sink.emit(EV_CANCELLED, static_cast<double>(mid), static_cast<double>(mrem), code::CANCEL_SELF_TRADE_RESTING, 0, 0, 0);
       emitLevel(oppSide, up, L);
@@ -378,7 +524,7 @@ void Book::executeSide(int64_t id, int64_t account, int type, int64_t limit, int
     const int64_t mrem = m.remaining;
     if (mrem == 0) {
       unlink(opp, L, ms, up);
-      ids_.erase(mid);
+      indexErase(mid, ms);
       freeSlot(ms);
     }
     sink.emit(EV_TRADE, static_cast<double>(mid), did, up, static_cast<double>(q), static_cast<double>(mrem), static_cast<double>(rem));
@@ -414,12 +560,11 @@ void Book::executeSide(int64_t id, int64_t account, int type, int64_t limit, int
 }
 
 void Book::doCancel(int64_t id) {
-  const uint64_t pos = ids_.findPos(id);
-  if (pos == IdTable::NPOS) {
+  const uint32_t slot = lookup(id);
+  if (slot == NIL) {
     sink.emit(EV_REJECTED, static_cast<double>(id), code::UNKNOWN_ORDER, 0, 0, 0, 0);
     return;
   }
-  const uint32_t slot = ids_.slotAt(pos);
   const Order& o = pool_[slot];
   const int side = o.side;
   const uint32_t price = o.price;
@@ -427,7 +572,7 @@ void Book::doCancel(int64_t id) {
   BookSide& s = side == 0 ? bids_ : asks_;
   Level& L = s.at(price);
   unlink(s, L, slot, price);
-  ids_.eraseAt(pos);
+  indexErase(id, slot);
   freeSlot(slot);
   sink.emit(EV_CANCELLED, static_cast<double>(id), static_cast<double>(rem), code::CANCEL_BY_USER, 0, 0, 0);
   emitLevel(side, price, L);
@@ -435,8 +580,8 @@ void Book::doCancel(int64_t id) {
 
 void Book::doReplace(int64_t id, double newPrice, int64_t newQty) {
   const double did = static_cast<double>(id);
-  const uint32_t slot = ids_.find(id);
-  if (slot == IdTable::NONE) {
+  const uint32_t slot = lookup(id);
+  if (slot == NIL) {
     sink.emit(EV_REJECTED, did, code::UNKNOWN_ORDER, 0, 0, 0, 0);
     return;
   }
@@ -466,7 +611,7 @@ void Book::doReplace(int64_t id, double newPrice, int64_t newQty) {
   const int64_t account = o.account;
   const int64_t ts = o.ts;
   unlink(s, L, slot, oldPrice);
-  ids_.erase(id);
+  indexErase(id, slot);
   freeSlot(slot);
   sink.emit(EV_REPLACED, did, np, static_cast<double>(newQty), 0, 0, 0);
   emitLevel(side, oldPrice, L);
@@ -488,8 +633,8 @@ uint32_t Book::depth(int side, uint32_t levels, double* out) const {
 }
 
 bool Book::orderInfo(int64_t id, double* out) const {
-  const uint32_t slot = ids_.find(id);
-  if (slot == IdTable::NONE) return false;
+  const uint32_t slot = lookup(id);
+  if (slot == NIL) return false;
   const Order& o = pool_[slot];
   out[0] = static_cast<double>(o.account);
   out[1] = o.side;
@@ -524,7 +669,9 @@ bool Book::restore(const double* rows, uint32_t n) {
   asks_.reset();
   pool_.clear();
   freeHead_ = NIL;
-  ids_.clear();
+  memset(ring_, 0xff, (ringMask_ + 1) * sizeof(uint32_t));
+  spill_.clear();
+  live_ = 0;
   maxIdSeen_ = 0;
   for (uint32_t i = 0; i < n; i++) {
     const double* r = rows + static_cast<uint64_t>(i) * 6;
@@ -580,7 +727,7 @@ const char* Book::check() const {
         if (o.prev != prev) return "broken FIFO back link";
         if (o.side != side || o.price != p) return "order linked into the wrong level";
         if (o.remaining <= 0) return "resting order with no quantity";
-        if (ids_.find(o.id) != sl) return "resting order not reachable by id";
+        if (lookup(o.id) != sl) return "resting order not reachable by id";
         qty += o.remaining;
         count++;
         prev = sl;
@@ -591,12 +738,12 @@ const char* Book::check() const {
       total += count;
     }
   }
-  if (total != ids_.size()) return "id table holds orders that are not on the book";
+  if (total != live_) return "id table holds orders that are not on the book";
   return nullptr;
 }
 
 uint64_t Book::memoryBytes() const {
-  return pool_.capacity() * sizeof(Order) + ids_.bytes() + bids_.bytes() + asks_.bytes() + sizeof(Book);
+  return pool_.capacity() * sizeof(Order) + (ringMask_ + 1) * sizeof(uint32_t) + spill_.bytes() + bids_.bytes() + asks_.bytes() + sizeof(Book);
 }
 
 }  // namespace aurex

@@ -22,16 +22,22 @@ constexpr int FLAG_POST_ONLY = 0x10;
 enum Stp : int { STP_CANCEL_RESTING = 0, STP_CANCEL_INCOMING = 1, STP_CANCEL_BOTH = 2 };
 
 // A resting order: 48 bytes, linked into its level's FIFO by slot index.
+// Field order matters in a deep book, where a cancel touches a random order:
+// everything a cancel reads (id, remaining, links, price, side) is in the
+// first 32 bytes, which lie within one 64-byte cache line for 3 of every 4
+// slots (slot offsets cycle 0, 48, 32, 16 mod 64), whereas the whole 48-byte
+// record straddles two lines for half of the slots. account (read only when
+// matching, at the front of a level) and ts (snapshots) follow.
 struct Order {
   int64_t id;
-  int64_t account;
   int64_t remaining;
-  int64_t ts;
-  uint32_t price;
   uint32_t prev;
   uint32_t next;  // also the free-list link while the slot is free
+  uint32_t price;
   uint8_t side;
   uint8_t pad[3];
+  int64_t account;
+  int64_t ts;
 };
 static_assert(sizeof(Order) == 48, "Order must stay 48 bytes");
 
@@ -93,21 +99,37 @@ class BookSide {
 
 // Events go into the caller's registered buffer; rows that do not fit are kept
 // in `overflow` until the wrapper has grown its buffer and calls drain().
+// emit() bumps a write cursor against an end pointer (no row-index multiply,
+// one well-predicted compare); `n` is the batch's row count once process()
+// returns (drain() reads it).
 struct EventSink {
   double* buf = nullptr;
   uint32_t capRows = 0;
   uint32_t n = 0;
   double op = 0;
+  double* w = nullptr;
+  double* end = nullptr;
   std::vector<double> overflow;
+
+  void begin() {
+    w = buf;
+    end = buf ? buf + static_cast<uint64_t>(capRows) * EV_STRIDE : nullptr;
+    overflow.clear();
+  }
+  uint32_t finish() {
+    n = static_cast<uint32_t>((w - buf) / EV_STRIDE + overflow.size() / EV_STRIDE);
+    return n;
+  }
 
   inline void emit(double k, double a, double b, double c, double d, double e, double f) {
     double* r;
-    if (n < capRows) {
-      r = buf + static_cast<uint64_t>(n) * EV_STRIDE;
+    if (__builtin_expect(w < end, 1)) {
+      r = w;
+      w += EV_STRIDE;
     } else {
-      overflow.resize(overflow.size() + EV_STRIDE);
-      r = overflow.data() + overflow.size() - EV_STRIDE;
+      r = spill();
     }
+    r[7] = op;
     r[0] = k;
     r[1] = a;
     r[2] = b;
@@ -115,14 +137,31 @@ struct EventSink {
     r[4] = d;
     r[5] = e;
     r[6] = f;
-    r[7] = op;
-    n++;
+  }
+
+ private:
+  __attribute__((noinline)) double* spill() {
+    overflow.resize(overflow.size() + EV_STRIDE);
+    return overflow.data() + overflow.size() - EV_STRIDE;
   }
 };
+
+/**
+ * Index of the first op row that the TypeScript edge check (validateOps in
+ * engine/book/validate.ts) might refuse, or n when every row passes. The
+ * conditions are the same as that function's fast path (integers within
+ * range, known kinds, sides and types); the native wrapper runs this instead
+ * of the JS loop and, when a row fails, hands the batch back to validateOps so
+ * the error thrown is exactly the one it would have thrown.
+ */
+uint32_t firstSuspectRow(const double* ops, uint32_t n);
 
 class Book {
  public:
   Book(uint32_t maxPrice, int stp) : maxPrice_(maxPrice), stp_(stp), bids_(true), asks_(false) {}
+  ~Book();
+  Book(const Book&) = delete;
+  Book& operator=(const Book&) = delete;
   bool init(uint32_t initialOrders);
 
   EventSink sink;
@@ -140,7 +179,7 @@ class Book {
   uint32_t depth(int side, uint32_t levels, double* out) const;
   /** [account, side, price, remaining, ts] of a resting order. */
   bool orderInfo(int64_t id, double* out) const;
-  uint64_t orderCount() const { return ids_.size(); }
+  uint64_t orderCount() const { return live_; }
   /** Rows of [id, account, side, price, remaining, ts] in snapshot order. */
   void snapshot(double* out) const;
   /** Clears the book and loads rows in snapshot format; false when out of memory. */
@@ -156,7 +195,10 @@ class Book {
   const char* check() const;
 
  private:
+  // Below this many resting orders the book's working set stays in cache.
+  static constexpr uint64_t PREFETCH_MIN_ORDERS = 16384;
   void prefetchOp(const double* r, int stage) const;
+  void apply(const double* r);
   void doNew(const double* r);
   void doCancel(int64_t id);
   void doReplace(int64_t id, double newPrice, int64_t newQty);
@@ -181,7 +223,44 @@ class Book {
   BookSide asks_;
   PoolArray<Order> pool_;
   uint32_t freeHead_ = NIL;
-  IdTable ids_;
+  // Order id -> pool slot. Engine ids are increasing and dense, so the live
+  // ones mostly fit a direct-mapped ring indexed by id & ringMask_: one 4-byte
+  // load, verified against the order's own id, and O(1) erase. An older live
+  // order whose cell is needed by a newer id moves to spill_ (a hash table);
+  // when spill_ gets large relative to the ring, the ring doubles. Any id
+  // pattern stays correct (spill_ holds what the ring cannot); only the
+  // speed depends on density.
+  uint32_t* ring_ = nullptr;
+  uint64_t ringMask_ = 0;
+  IdTable spill_;
+  uint64_t live_ = 0;
+  bool ringInit(uint64_t cap);
+  bool ringGrow();
+  /** Places id/slot, moving the ring's current occupant (if any) to spill_. */
+  bool ringPlace(int64_t id, uint32_t slot);
+  uint32_t lookup(int64_t id) const {
+    const uint32_t s = ring_[static_cast<uint64_t>(id) & ringMask_];
+    if (s != NIL && pool_[s].id == id) return s;
+    if (__builtin_expect(spill_.size() == 0, 1)) return NIL;
+    const uint32_t t = spill_.find(id);
+    return t == IdTable::NONE ? NIL : t;
+  }
+  bool indexInsert(int64_t id, uint32_t slot) {
+    uint32_t& e = ring_[static_cast<uint64_t>(id) & ringMask_];
+    if (__builtin_expect(e == NIL, 1)) {
+      e = slot;
+      live_++;
+      return true;
+    }
+    return indexInsertSlow(id, slot);
+  }
+  bool indexInsertSlow(int64_t id, uint32_t slot);
+  void indexErase(int64_t id, uint32_t slot) {
+    uint32_t& e = ring_[static_cast<uint64_t>(id) & ringMask_];
+    if (e == slot) e = NIL;
+    else spill_.erase(id);
+    live_--;
+  }
   // Ids come from the engine in increasing order: an id above every id seen
   // so far cannot be live, which skips the duplicate lookup for almost every
   // new order. Exact, not a heuristic: any id <= maxIdSeen_ is looked up.

@@ -33,6 +33,22 @@ class IdTable {
     size_ = 0;
   }
 
+  /** Calls f(key, slot) for every member (order unspecified). */
+  template <typename F>
+  void forEach(F&& f) const {
+    for (uint64_t i = 0; i < cap_; i++)
+      if (e_[i].key != 0) f(e_[i].key, e_[i].slot);
+  }
+
+  /** Swaps contents with another table (used to rebuild into a fresh one). */
+  void swap(IdTable& o) {
+    Entry* e = e_; e_ = o.e_; o.e_ = e;
+    uint64_t t = cap_; cap_ = o.cap_; o.cap_ = t;
+    t = mask_; mask_ = o.mask_; o.mask_ = t;
+    t = size_; size_ = o.size_; o.size_ = t;
+    const int b = bits_; bits_ = o.bits_; o.bits_ = b;
+  }
+
   uint64_t size() const { return size_; }
   uint64_t bytes() const { return cap_ * sizeof(Entry); }
 

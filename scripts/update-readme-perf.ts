@@ -36,7 +36,8 @@ export function renderPerfSection(loaded: LoadedResults): string {
     '| suite | measure | measured | target | result |',
     '|---|---|---|---|---|',
   );
-  for (const c of checks) lines.push(`| ${c.suite} | ${cell(c.what)} | ${cell(c.measured)} | ${cell(c.target)} | ${statusCell(c.status)} |`);
+  const suiteCell = (s: string): string => `${s}${loaded.suites.get(s)?.mode === 'quick' ? ' (quick)' : ''}`;
+  for (const c of checks) lines.push(`| ${suiteCell(c.suite)} | ${cell(c.what)} | ${cell(c.measured)} | ${cell(c.target)} | ${statusCell(c.status)} |`);
   const refs = referenceComparisons(loaded);
   if (refs.length) {
     lines.push(

@@ -212,6 +212,22 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     expect(all).to.have.length(3); // closed subscription got nothing more
   });
 
+  it('the resume history is a bounded ring per account that rebuilds reports field for field', async () => {
+    core = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, execHistory: 3 });
+    await core.executeAsync({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000 } });
+    await core.executeAsync({ type: 'createAccount', accountId: 2, cash: 100_000_000 });
+    const live: ExecReport[] = [];
+    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => live.push(r));
+    await core.executeAsync(order(1, 'SELL', 1_000, 10, 's1'));
+    for (let i = 0; i < 4; i++) await core.executeAsync(order(2, 'BUY', 1_000, 1, `b${i}`));
+    expect(live.map((r) => r.accountSeq)).to.deep.equal([1, 2, 3, 4, 5]);
+    const resumed: ExecReport[] = [];
+    core.subscribeExecutions(1, { fromSeq: -1 }, (r) => resumed.push(r));
+    expect(resumed).to.deep.equal(live.slice(2)); // the 3 newest, identical to what was delivered live
+    expect(resumed[0]).to.deep.include({ kind: 'FILL', liquidity: 'MAKER', lastQty: 1, lastPrice: 1_000, status: 'PARTIALLY_FILLED' });
+    expect(live[0]).to.deep.include({ kind: 'ACCEPTED', tradeId: undefined, fee: undefined });
+  });
+
   it('public trades per symbol and for all symbols carry no account ids; market data carries trades and L1', async () => {
     await setup();
     const aaa: PublicTrade[] = [];

@@ -189,6 +189,18 @@ describe('20 engine: invariants on long random streams, replay determinism', fun
     expect(ex.lastSeq()).to.equal(commands.at(-1)!.seq);
   });
 
+  it('passes the full reservation audit after every operation of a 10,000-operation stream (reference book)', () => {
+    const st = new Stream(new Prng(99));
+    const ex = new Exchange({ market: MARKET, book: 'reference', maxOpenOrdersPerAccount: 100, maxOrdersPerSecond: 1_000_000, retainTerminalOrders: 50, retainTrades: 50 });
+    for (const c of st.setup()) ex.apply(c);
+    for (let i = 0; i < 10_000; i++) {
+      ex.apply(st.next());
+      const bad = ex.checkInvariants();
+      if (bad.length) throw new Error(`op ${i}: ${bad.slice(0, 5).join('; ')}`);
+    }
+    expect(ex.lastSeq()).to.equal(ACCOUNTS + 10_000);
+  });
+
   it('refuses unstamped or out-of-order commands (a caller bug, not an input)', () => {
     const ex = new Exchange({ market: MARKET, book: 'reference' });
     ex.apply({ type: 'createAccount', accountId: 1, cash: 1, seq: 5, ts: 1 });

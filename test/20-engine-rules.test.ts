@@ -432,10 +432,13 @@ for (const book of impls) {
         const st = h.order(2, { side: 'SELL', kind: 'STOP_LIMIT', qty: 10, stopPrice: 9_900, price: 9_850 });
         const other = h.order(2, { side: 'SELL', kind: 'STOP', qty: 10, stopPrice: 9_000 });
         expect(h.ex.account(2)!.positions.find((p) => p.symbol === 'AAA')!.reserved).to.equal(20);
+        expect(h.run({ type: 'replace', accountId: 2, orderId: st.order!.orderId, price: 9_800, qty: 10 }).code).to.equal(Code.REPLACE_NOT_ALLOWED);
         h.order(1, { side: 'BUY', qty: 1, price: 9_900 });
         h.order(2, { side: 'SELL', qty: 1, price: 9_900 }); // prints at 9,900: triggers the stop-limit
         expect(h.ex.getOrder(2, { orderId: st.order!.orderId })).to.deep.include({ status: 'OPEN', price: 9_850 });
         expect(h.ex.book('AAA', 5)!.asks[0]).to.deep.include({ price: 9_850, qty: 10 });
+        // once triggered and resting, a stop-limit can be replaced like a limit
+        expect(h.run({ type: 'replace', accountId: 2, orderId: st.order!.orderId, price: 9_870, qty: 10 }).code).to.equal(Code.OK);
         const c = h.run({ type: 'cancel', accountId: 2, orderId: other.order!.orderId });
         expect(c.order).to.deep.include({ status: 'CANCELLED', code: Code.CANCEL_BY_USER });
         expect(h.ex.account(2)!.positions.find((p) => p.symbol === 'AAA')!.reserved).to.equal(10);

@@ -50,13 +50,35 @@ export function escapeXml(s: string): string {
 
 /** Rough text width for layout (DejaVu Sans averages ~0.6 em per character). */
 function textWidth(s: string, size: number): number {
-  return s.length * size * 0.6;
+  return Math.round(s.length * size * 0.6 * 100) / 100;
 }
 
 function truncate(s: string, maxPx: number, size: number): string {
   if (textWidth(s, size) <= maxPx) return s;
   const n = Math.max(4, Math.floor(maxPx / (size * 0.6)) - 1);
   return s.slice(0, n) + '…';
+}
+
+/** Breaks a label at spaces into at most maxLines lines that fit maxPx (the last one truncated). */
+function wrap(s: string, maxPx: number, size: number, maxLines = 3): string[] {
+  const words = s.split(' ');
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    const next = cur ? `${cur} ${w}` : w;
+    if (textWidth(next, size) <= maxPx || !cur) cur = next;
+    else {
+      lines.push(cur);
+      cur = w;
+    }
+  }
+  if (cur) lines.push(cur);
+  if (lines.length > maxLines) {
+    const kept = lines.slice(0, maxLines);
+    kept[maxLines - 1] = truncate(lines.slice(maxLines - 1).join(' '), maxPx, size);
+    return kept;
+  }
+  return lines.map((l) => truncate(l, maxPx, size));
 }
 
 const r1 = (v: number): string => (Math.round(v * 10) / 10).toString();
@@ -118,9 +140,9 @@ export function barChart(spec: BarChartSpec): string {
     ? logAxis(Math.min(dataMin, ...markers.map((m) => m.value)), Math.max(dataMax, ...markers.map((m) => m.value)))
     : linearAxis(dataMax, markers.map((m) => m.value));
 
-  const labelW = Math.min(230, Math.max(80, ...spec.categories.map((c) => textWidth(c.label, fsLabel)))) + 10;
+  const labelW = Math.ceil(Math.min(230, Math.max(80, ...spec.categories.map((c) => textWidth(c.label, fsLabel))))) + 10;
   const valueTexts = spec.categories.flatMap((c) => c.values.map((b) => (b ? valueText(b, spec.format) : '')));
-  const valueW = Math.min(130, Math.max(40, ...valueTexts.map((t) => textWidth(t, fsValue)))) + 8;
+  const valueW = Math.ceil(Math.min(130, Math.max(40, ...valueTexts.map((t) => textWidth(t, fsValue))))) + 8;
   const x0 = 12 + labelW;
   const x1 = W - 12 - valueW;
   const plotW = x1 - x0;
@@ -159,27 +181,41 @@ export function barChart(spec: BarChartSpec): string {
   const plotTop = y;
 
   const bars: string[] = [];
+  const values: string[] = [];
+  const lineH = fsLabel + 2;
   for (const c of spec.categories) {
-    const gh = nS * barH + (nS - 1) * barGap;
-    const label = truncate(c.label, labelW - 10, fsLabel);
-    bars.push(
-      `<text x="${x0 - 8}" y="${r1(y + gh / 2 + 4)}" font-size="${fsLabel}" text-anchor="end" fill="#1d2330"${c.muted ? ' font-style="italic"' : ''}>${escapeXml(label)}</text>`,
+    // Only the series a case has get a slot, so a case with one figure stays one bar tall.
+    const present = c.values.map((b, i) => [b, i] as const).filter(([b]) => b !== null && Number.isFinite(b.v)) as [BarValue, number][];
+    const lines = wrap(c.label, labelW - 10, fsLabel);
+    const slots = Math.max(1, present.length);
+    const gh = Math.max(slots * barH + (slots - 1) * barGap, lines.length * lineH);
+    const barsH = slots * barH + (slots - 1) * barGap;
+    const top = y + (gh - barsH) / 2;
+    const ly = y + gh / 2 - ((lines.length - 1) * lineH) / 2 + 4;
+    lines.forEach((l, k) =>
+      bars.push(
+        `<text x="${x0 - 8}" y="${r1(ly + k * lineH)}" font-size="${fsLabel}" text-anchor="end" fill="#1d2330"${c.muted ? ' font-style="italic"' : ''}>${escapeXml(l)}</text>`,
+      ),
     );
-    c.values.forEach((b, i) => {
-      const by = y + i * (barH + barGap);
-      if (!b || !Number.isFinite(b.v)) return;
+    present.forEach(([b, i], k) => {
+      const by = top + k * (barH + barGap);
       const color = PALETTE[i % PALETTE.length]!;
       const w = Math.max(1, axis.pos(b.v) * plotW);
-      bars.push(`<rect x="${x0}" y="${by}" width="${r1(w)}" height="${barH}" fill="${color}"${c.muted ? ' fill-opacity="0.55"' : ''}/>`);
+      bars.push(`<rect x="${x0}" y="${r1(by)}" width="${r1(w)}" height="${barH}" fill="${color}"${c.muted ? ' fill-opacity="0.55"' : ''}/>`);
       let end = x0 + w;
       if (b.hi !== undefined && Number.isFinite(b.hi) && b.hi > b.v) {
         const wh = Math.max(1, axis.pos(b.hi) * plotW) - w;
         bars.push(
-          `<rect x="${r1(x0 + w)}" y="${by + 0.5}" width="${r1(wh)}" height="${barH - 1}" fill="${color}" fill-opacity="0.25" stroke="${color}" stroke-dasharray="3 2"/>`,
+          `<rect x="${r1(x0 + w)}" y="${r1(by + 0.5)}" width="${r1(wh)}" height="${barH - 1}" fill="${color}" fill-opacity="0.25" stroke="${color}" stroke-dasharray="3 2"/>`,
         );
         end += wh;
       }
-      bars.push(`<text x="${r1(end + 4)}" y="${r1(by + barH / 2 + 4)}" font-size="${fsValue}" fill="#1d2330">${escapeXml(valueText(b, spec.format))}</text>`);
+      // A white plate under the figure keeps it readable where a target line crosses it.
+      const vt = valueText(b, spec.format);
+      values.push(
+        `<rect x="${r1(end + 2)}" y="${r1(by + barH / 2 - 7)}" width="${r1(textWidth(vt, fsValue) + 4)}" height="14" fill="#ffffff" fill-opacity="0.9"/>`,
+        `<text x="${r1(end + 4)}" y="${r1(by + barH / 2 + 4)}" font-size="${fsValue}" fill="#1d2330">${escapeXml(vt)}</text>`,
+      );
     });
     y += gh + groupPad;
   }
@@ -194,19 +230,23 @@ export function barChart(spec: BarChartSpec): string {
   for (const t of axis.ticks) {
     const x = r1(x0 + axis.pos(t) * plotW);
     grid.push(`<line x1="${x}" y1="${plotTop - 4}" x2="${x}" y2="${plotBottom}" stroke="#d9dde3"/>`);
-    grid.push(`<text x="${x}" y="${plotBottom + 15}" font-size="11" text-anchor="middle" fill="#555d6b">${escapeXml(spec.format(t))}</text>`);
+    grid.push(`<text x="${x}" y="${plotBottom + 15}" font-size="11" text-anchor="middle" fill="#555d6b">${escapeXml(t === 0 ? "0" : spec.format(t))}</text>`);
   }
   grid.push(`<line x1="${x0}" y1="${plotTop - 4}" x2="${x0}" y2="${plotBottom}" stroke="#1d2330"/>`);
   grid.push(`<line x1="${x0}" y1="${plotBottom}" x2="${x1}" y2="${plotBottom}" stroke="#1d2330"/>`);
 
   const marks: string[] = [];
+  const markLabels: string[] = [];
   markers.forEach((m, i) => {
     const x = x0 + axis.pos(m.value) * plotW;
     marks.push(`<line x1="${r1(x)}" y1="${plotTop - 8 - (i % 2) * 13}" x2="${r1(x)}" y2="${plotBottom}" stroke="#c0392b" stroke-width="1.5" stroke-dasharray="5 3"/>`);
     const anchor = x > x0 + plotW * 0.7 ? 'end' : 'start';
     const tx = anchor === 'end' ? x - 3 : x + 3;
-    marks.push(
-      `<text x="${r1(tx)}" y="${plotTop - 11 - (i % 2) * 13}" font-size="10.5" text-anchor="${anchor}" fill="#c0392b">${escapeXml(m.label)}</text>`,
+    const ty = plotTop - 11 - (i % 2) * 13;
+    const tw = textWidth(m.label, 10.5);
+    markLabels.push(
+      `<rect x="${r1(anchor === 'end' ? tx - tw - 2 : tx - 2)}" y="${ty - 10}" width="${r1(tw + 4)}" height="13" fill="#ffffff"/>`,
+      `<text x="${r1(tx)}" y="${ty}" font-size="10.5" text-anchor="${anchor}" fill="#c0392b">${escapeXml(m.label)}</text>`,
     );
   });
 
@@ -224,6 +264,8 @@ export function barChart(spec: BarChartSpec): string {
     ...grid,
     ...bars,
     ...marks,
+    ...markLabels,
+    ...values,
     footer,
     `</svg>`,
     '',

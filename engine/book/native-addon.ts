@@ -11,8 +11,9 @@ export interface AurexBookAddon {
   close(h: number): void;
   setEvents(h: number, events: Float64Array): void;
   setOps(h: number, ops: Float64Array): void;
-  processReg(h: number, nOps: number): number;
-  processArr(h: number, ops: Float64Array, nOps: number): number;
+  /** With check, rows are first checked like validateOps; -1 (nothing applied) when one fails. */
+  processReg(h: number, nOps: number, check?: boolean): number;
+  processArr(h: number, ops: Float64Array, nOps: number, check?: boolean): number;
   drain(h: number): number;
   bestBid(h: number): number;
   bestAsk(h: number): number;

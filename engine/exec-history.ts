@@ -1,0 +1,147 @@
+/**
+ * Per-account execution-report history for resume after reconnect, stored in
+ * columns (a Float64Array ring plus two string rings) rather than as retained
+ * objects. Millions of retained report objects made the garbage collector the
+ * largest cost of the order path (every report survived into the old
+ * generation); typed-array rows are invisible to it. Reports are rebuilt as
+ * objects only when a resuming subscriber asks for them.
+ */
+import type { Code } from './codes.ts';
+import type { ExecKind, ExecReport, OrderKind, OrderStatus, Side } from './types.ts';
+
+const EXEC_KINDS: readonly ExecKind[] = ['ACCEPTED', 'REJECTED', 'FILL', 'CANCELLED', 'REPLACED', 'TRIGGERED', 'EXPIRED'];
+const STATUSES: readonly OrderStatus[] = ['NEW', 'OPEN', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED'];
+const ORDER_KINDS: readonly OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
+
+// columns of one row
+const C_ACCOUNT_SEQ = 0;
+const C_SEQ = 1;
+const C_TS = 2;
+const C_KIND = 3;
+const C_ORDER_ID = 4;
+const C_SIDE = 5;
+const C_ORDER_KIND = 6;
+const C_PRICE = 7;
+const C_QTY = 8;
+const C_FILLED = 9;
+const C_REMAINING = 10;
+const C_STATUS = 11;
+const C_CODE = 12;
+/** FILL only (the five below); 0 = absent for other kinds. */
+const C_TRADE_ID = 13;
+const C_LAST_PRICE = 14;
+const C_LAST_QTY = 15;
+/** 1 = MAKER, 2 = TAKER. */
+const C_LIQUIDITY = 16;
+const C_FEE = 17;
+const W = 18;
+
+export type ExecListener = (r: ExecReport) => void;
+
+export class ExecHistory {
+  private rows = 0;
+  private cols = new Float64Array(0);
+  private cids: string[] = [];
+  private syms: string[] = [];
+  private head = 0;
+  private size = 0;
+  /** Live subscribers (an array: iterated for every report, rarely changed). */
+  subs: ExecListener[] = [];
+
+  constructor(
+    readonly accountId: number,
+    private readonly cap: number,
+  ) {}
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(r: ExecReport): void {
+    const cap = this.cap;
+    if (cap <= 0) return;
+    let i: number;
+    if (this.size < cap) {
+      if (this.size === this.rows) this.grow();
+      i = this.size++;
+    } else {
+      i = this.head;
+      this.head = this.head + 1 === cap ? 0 : this.head + 1;
+    }
+    const c = this.cols;
+    const o = i * W;
+    c[o + C_ACCOUNT_SEQ] = r.accountSeq;
+    c[o + C_SEQ] = r.seq;
+    c[o + C_TS] = r.ts;
+    c[o + C_KIND] = EXEC_KINDS.indexOf(r.kind);
+    c[o + C_ORDER_ID] = r.orderId;
+    c[o + C_SIDE] = r.side === 'BUY' ? 0 : 1;
+    c[o + C_ORDER_KIND] = ORDER_KINDS.indexOf(r.orderKind);
+    c[o + C_PRICE] = r.price;
+    c[o + C_QTY] = r.qty;
+    c[o + C_FILLED] = r.filledQty;
+    c[o + C_REMAINING] = r.remainingQty;
+    c[o + C_STATUS] = STATUSES.indexOf(r.status);
+    c[o + C_CODE] = r.code;
+    if (r.kind === 'FILL') {
+      c[o + C_TRADE_ID] = r.tradeId!;
+      c[o + C_LAST_PRICE] = r.lastPrice!;
+      c[o + C_LAST_QTY] = r.lastQty!;
+      c[o + C_LIQUIDITY] = r.liquidity === 'MAKER' ? 1 : 2;
+      c[o + C_FEE] = r.fee!;
+    }
+    this.cids[i] = r.clientOrderId;
+    this.syms[i] = r.symbol;
+  }
+
+  private grow(): void {
+    // Rows only grow while the ring has not wrapped yet (head === 0), so a plain copy keeps the order.
+    const rows = Math.min(this.cap, Math.max(16, this.rows * 2));
+    const cols = new Float64Array(rows * W);
+    cols.set(this.cols);
+    this.cols = cols;
+    this.rows = rows;
+  }
+
+  private row(i: number): ExecReport {
+    const c = this.cols;
+    const o = i * W;
+    const kind = EXEC_KINDS[c[o + C_KIND]!]!;
+    const fill = kind === 'FILL';
+    return {
+      accountSeq: c[o + C_ACCOUNT_SEQ]!,
+      accountId: this.accountId,
+      seq: c[o + C_SEQ]!,
+      ts: c[o + C_TS]!,
+      kind,
+      orderId: c[o + C_ORDER_ID]!,
+      clientOrderId: this.cids[i]!,
+      symbol: this.syms[i]!,
+      side: (c[o + C_SIDE] === 0 ? 'BUY' : 'SELL') as Side,
+      orderKind: ORDER_KINDS[c[o + C_ORDER_KIND]!]!,
+      price: c[o + C_PRICE]!,
+      qty: c[o + C_QTY]!,
+      filledQty: c[o + C_FILLED]!,
+      remainingQty: c[o + C_REMAINING]!,
+      status: STATUSES[c[o + C_STATUS]!]!,
+      code: c[o + C_CODE]! as Code,
+      tradeId: fill ? c[o + C_TRADE_ID]! : undefined,
+      lastPrice: fill ? c[o + C_LAST_PRICE]! : undefined,
+      lastQty: fill ? c[o + C_LAST_QTY]! : undefined,
+      liquidity: fill ? (c[o + C_LIQUIDITY] === 1 ? 'MAKER' : 'TAKER') : undefined,
+      fee: fill ? c[o + C_FEE]! : undefined,
+    };
+  }
+
+  /** Retained reports with accountSeq > fromSeq, oldest first, as fresh objects. */
+  since(fromSeq: number): ExecReport[] {
+    const out: ExecReport[] = [];
+    const n = this.size;
+    const ring = this.size < this.cap ? n : this.cap;
+    for (let k = 0; k < n; k++) {
+      const i = (this.head + k) % ring;
+      if (this.cols[i * W + C_ACCOUNT_SEQ]! > fromSeq) out.push(this.row(i));
+    }
+    return out;
+  }
+}

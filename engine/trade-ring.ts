@@ -1,0 +1,84 @@
+/**
+ * An account's recent trades (bounded, oldest first), stored in columns like
+ * the execution-report history (exec-history.ts): retained trade objects would
+ * all survive into the old generation and make the collector the main cost of
+ * the order path. Objects are rebuilt for queries and snapshots.
+ */
+import type { Side, TradeEvent } from './types.ts';
+
+const W = 12;
+
+export class TradeRing {
+  private rows = 0;
+  private cols = new Float64Array(0);
+  private syms: string[] = [];
+  private head = 0;
+  private size = 0;
+
+  constructor(private readonly cap: number) {}
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(t: TradeEvent): void {
+    const cap = this.cap;
+    if (cap <= 0) return;
+    let i: number;
+    if (this.size < cap) {
+      if (this.size === this.rows) {
+        const rows = Math.min(cap, Math.max(16, this.rows * 2));
+        const cols = new Float64Array(rows * W);
+        cols.set(this.cols);
+        this.cols = cols;
+        this.rows = rows;
+      }
+      i = this.size++;
+    } else {
+      i = this.head;
+      this.head = this.head + 1 === cap ? 0 : this.head + 1;
+    }
+    const c = this.cols;
+    const o = i * W;
+    c[o] = t.tradeId;
+    c[o + 1] = t.seq;
+    c[o + 2] = t.ts;
+    c[o + 3] = t.price;
+    c[o + 4] = t.qty;
+    c[o + 5] = t.buyOrderId;
+    c[o + 6] = t.sellOrderId;
+    c[o + 7] = t.buyAccountId;
+    c[o + 8] = t.sellAccountId;
+    c[o + 9] = t.aggressor === 'BUY' ? 0 : 1;
+    c[o + 10] = t.buyFee;
+    c[o + 11] = t.sellFee;
+    this.syms[i] = t.symbol;
+  }
+
+  /** Retained trades, oldest first, as fresh objects. */
+  list(): TradeEvent[] {
+    const out: TradeEvent[] = [];
+    const ring = this.size < this.cap ? this.size : this.cap;
+    const c = this.cols;
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) % ring;
+      const o = i * W;
+      out.push({
+        tradeId: c[o]!,
+        seq: c[o + 1]!,
+        ts: c[o + 2]!,
+        symbol: this.syms[i]!,
+        price: c[o + 3]!,
+        qty: c[o + 4]!,
+        buyOrderId: c[o + 5]!,
+        sellOrderId: c[o + 6]!,
+        buyAccountId: c[o + 7]!,
+        sellAccountId: c[o + 8]!,
+        aggressor: (c[o + 9] === 0 ? 'BUY' : 'SELL') as Side,
+        buyFee: c[o + 10]!,
+        sellFee: c[o + 11]!,
+      });
+    }
+    return out;
+  }
+}

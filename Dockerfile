@@ -4,9 +4,7 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends g++ mak
 WORKDIR /app
 COPY package.json package-lock.json binding.gyp ./
 COPY native ./native
-COPY protos ./protos
 COPY scripts ./scripts
-COPY buf.yaml buf.gen.yaml ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 

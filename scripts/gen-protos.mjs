@@ -1,8 +1,15 @@
 #!/usr/bin/env node
 /**
  * Generates the TypeScript gRPC code (ts-proto, grpc-js flavour) from protos/
- * into gen/ with `buf generate` (buf.gen.yaml). Run by `npm run build:protos`,
- * `npm run build`, `npm install` and CI.
+ * into gen/. The generated code is committed, so installing and running Aurex
+ * needs no protobuf compiler; `npm run build:protos` regenerates it after a
+ * .proto change and CI checks that the committed code matches the protos.
+ *
+ * Compiler: Debian's `protoc` (package protobuf-compiler) with the ts-proto
+ * plugin and the options in buf.gen.yaml; `buf generate` when buf is on the
+ * PATH or in node_modules. (@bufbuild/buf is deliberately not a dependency: its
+ * per-platform binary packages make `npm ci` fail wherever a registry mirror
+ * lacks the other platforms' binaries.)
  *
  * Robust and fast:
  *  - up to date check: a stamp (gen/.stamp) holds a hash of every input
@@ -60,7 +67,7 @@ function inputsHash(protos) {
     h.update(fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0));
     h.update('\0');
   }
-  h.update(`ts-proto@${pkgVersion('ts-proto')} buf@${pkgVersion('@bufbuild/buf')}`);
+  h.update(`ts-proto@${pkgVersion('ts-proto')}`);
   return h.digest('hex');
 }
 
@@ -92,16 +99,8 @@ function tsProtoOpts() {
 }
 
 function generateInto(tmp, protos) {
-  const buf = path.join(root, 'node_modules', '@bufbuild', 'buf', 'bin', 'buf');
   const errors = [];
-  if (fs.existsSync(buf)) {
-    const r = run(process.execPath, [buf, 'generate', '--template', 'buf.gen.yaml', '-o', path.relative(root, tmp)]);
-    if (r.ok) return;
-    errors.push(`buf generate failed:\n${r.out}`);
-  } else {
-    errors.push('node_modules/@bufbuild/buf is not installed');
-  }
-  // Fallback: protoc with the same plugin and options.
+  // 1. protoc with the ts-proto plugin (reproducible: CI compares its output with the committed gen/).
   const plugin = path.join(root, 'node_modules', 'ts-proto', 'protoc-gen-ts_proto');
   const outGen = path.join(tmp, 'gen');
   fs.mkdirSync(outGen, { recursive: true });
@@ -113,7 +112,14 @@ function generateInto(tmp, protos) {
     ...protos.map((p) => path.relative(protoDir, p)),
   ]);
   if (r.ok) return;
-  errors.push(`protoc fallback failed:\n${r.out}`);
+  errors.push(`protoc failed (install it with: apt-get install protobuf-compiler):\n${r.out}`);
+  // 2. buf, when available.
+  const local = path.join(root, 'node_modules', '@bufbuild', 'buf', 'bin', 'buf');
+  const b = fs.existsSync(local)
+    ? run(process.execPath, [local, 'generate', '--template', 'buf.gen.yaml', '-o', path.relative(root, tmp)])
+    : run('buf', ['generate', '--template', 'buf.gen.yaml', '-o', path.relative(root, tmp)]);
+  if (b.ok) return;
+  errors.push(`buf generate failed:\n${b.out}`);
   throw new Error(errors.join('\n'));
 }
 

@@ -1,0 +1,244 @@
+/**
+ * Snapshot fidelity as a property: for random multi-account, multi-symbol
+ * streams (stops, replaces, cancels by id and client id, fees, evictions of
+ * terminal orders through small retention limits, rate windows, halts, symbols
+ * added at runtime, mass cancels, deposits), a snapshot taken at any point and
+ * restored into a fresh Exchange (as objects, through JSON, and through the
+ * binary codec) must continue exactly like the exchange that applied
+ * everything: identical CommandResults, execution reports, trades and
+ * stateHash() from then on.
+ */
+import { expect } from 'chai';
+import { Code } from '../engine/codes.ts';
+import { Exchange, type ExchangeOptions } from '../engine/exchange.ts';
+import { nativeAvailable } from '../engine/book-factory.ts';
+import { decodeExchangeSnapshot, encodeExchangeSnapshot, snapshotFormat } from '../engine/journal/snapshot-codec.ts';
+import type { MarketConfig } from '../engine/symbols.ts';
+import type { Command, OrderKind, Side, SymbolConfig } from '../engine/types.ts';
+import { Prng } from '../bench/lib/workload.ts';
+
+const MARKET: MarketConfig = {
+  indices: [{ name: 'IDX', base: 1000 }],
+  symbols: [
+    { symbol: 'AAA', name: 'A', tickSize: 1, lotSize: 1, referencePrice: 1_000, bandPercent: 5, maxOrderQty: 500, maxOrderNotional: 400_000, makerFeeBps: 0, takerFeeBps: 0, indices: { IDX: 1 } },
+    { symbol: 'BBB', name: 'B', tickSize: 5, lotSize: 10, referencePrice: 200, bandPercent: 10, maxOrderQty: 2_000, maxOrderNotional: 1_000_000, makerFeeBps: 3, takerFeeBps: 7, indices: { IDX: 2 } },
+  ],
+};
+
+const EXTRA: SymbolConfig[] = [
+  { symbol: 'CCC', name: 'C', tickSize: 1, lotSize: 1, referencePrice: 50, bandPercent: 20, maxOrderQty: 1_000, maxOrderNotional: 100_000, makerFeeBps: 10, takerFeeBps: 0, indices: { IDX: 3 } },
+  { symbol: 'DDD', name: 'D', tickSize: 2, lotSize: 5, referencePrice: 300, bandPercent: 8, maxOrderQty: 1_000, maxOrderNotional: 2_000_000, makerFeeBps: 1, takerFeeBps: 12 },
+];
+
+const ACCOUNTS = 7;
+
+/** Small limits so that evictions, rate rejects and open-order limits all happen often. */
+const OPTS: ExchangeOptions = { maxOpenOrdersPerAccount: 8, maxOrdersPerSecond: 20, retainTerminalOrders: 6, retainTrades: 9 };
+
+class Stream {
+  private seq = 0;
+  private ts = 1_700_000_000_000;
+  private n = 0;
+  private readonly syms = MARKET.symbols.map((s) => s.symbol);
+  private readonly cfg = new Map<string, SymbolConfig>(MARKET.symbols.map((s) => [s.symbol, s]));
+  private extra = 0;
+  constructor(private readonly r: Prng) {}
+
+  private stamp(c: Command): Command {
+    // mostly same-millisecond bursts (rate windows fill), sometimes a jump past the window
+    this.ts += this.r.chance(0.003) ? 1_000 + this.r.int(500) : this.r.int(2);
+    return { ...c, seq: ++this.seq, ts: this.ts } as Command;
+  }
+
+  setup(): Command[] {
+    const out: Command[] = [];
+    for (let a = 1; a <= ACCOUNTS; a++) {
+      out.push(this.stamp({ type: 'createAccount', accountId: a, cash: 30_000_000 + a * 1_000_003, positions: { AAA: 5_000, BBB: 20_000 } }));
+    }
+    return out;
+  }
+
+  next(): Command {
+    const r = this.r;
+    const x = r.int(1000);
+    const accountId = 1 + r.int(ACCOUNTS + 1); // sometimes unknown
+    const symbol = r.chance(0.01) ? 'ZZZ' : this.syms[r.int(this.syms.length)]!;
+    const c = this.cfg.get(symbol) ?? MARKET.symbols[0]!;
+    const ref = c.referencePrice;
+    const lot = c.lotSize;
+    const nth = this.n++;
+    if (x < 600) {
+      const kr = r.int(100);
+      let kind: OrderKind = 'LIMIT';
+      if (kr < 8) kind = 'MARKET';
+      else if (kr < 15) kind = 'IOC';
+      else if (kr < 20) kind = 'FOK';
+      else if (kr < 27) kind = 'STOP';
+      else if (kr < 35) kind = 'STOP_LIMIT';
+      const side: Side = r.int(2) ? 'BUY' : 'SELL';
+      const spread = Math.max(2, Math.floor(ref * 0.05));
+      let price = Math.max(1, ref + r.range(-spread, spread));
+      if (c.tickSize > 1 && r.chance(0.9)) price -= price % 1; // ticks are integers; tickSize is minor units per tick
+      if (kind === 'MARKET') price = r.chance(0.7) ? 0 : price;
+      const stopPrice = kind === 'STOP' || kind === 'STOP_LIMIT' ? Math.max(1, ref + r.range(-spread, spread)) : undefined;
+      if (kind === 'STOP' && r.chance(0.5)) price = 0;
+      let qty = lot * r.range(1, r.chance(0.1) ? 60 : 12);
+      if (r.chance(0.01)) qty += 1;
+      const cid = r.chance(0.05) ? `o${Math.max(0, nth - r.int(40))}` : `o${nth}`;
+      return this.stamp({ type: 'new', accountId, clientOrderId: cid, symbol, side, kind, price, qty, stopPrice, postOnly: kind === 'LIMIT' && r.chance(0.1) });
+    }
+    if (x < 800) {
+      const back = nth - r.int(120);
+      return this.stamp(r.chance(0.5) ? { type: 'cancel', accountId, orderId: Math.max(1, Math.floor(back * 0.6)) } : { type: 'cancel', accountId, clientOrderId: `o${Math.max(0, back)}` });
+    }
+    if (x < 950) {
+      const spread = Math.max(2, Math.floor(ref * 0.05));
+      const back = nth - r.int(80);
+      const price = Math.max(1, ref + r.range(-spread, spread));
+      const qty = lot * r.range(1, 20);
+      return this.stamp(
+        r.chance(0.3)
+          ? { type: 'replace', accountId, orderId: Math.max(1, Math.floor(back * 0.6)), price, qty }
+          : { type: 'replace', accountId, clientOrderId: `o${Math.max(0, back)}`, price, qty },
+      );
+    }
+    if (x < 962) return this.stamp({ type: 'massCancel', accountId, symbol: r.chance(0.5) ? symbol : undefined, reason: r.chance(0.5) ? Code.CANCEL_ON_DISCONNECT : Code.CANCEL_EXPIRED });
+    if (x < 975) return this.stamp({ type: 'deposit', accountId, amount: r.range(-400_000, 1_000_000) });
+    if (x < 987) return this.stamp({ type: 'adjustPosition', accountId, symbol, delta: lot * r.range(-50, 150) });
+    if (x < 997) return this.stamp({ type: r.chance(0.6) ? 'resume' : 'halt', symbol });
+    if (this.extra < EXTRA.length) {
+      const cfg = EXTRA[this.extra++]!;
+      this.syms.push(cfg.symbol);
+      this.cfg.set(cfg.symbol, cfg);
+      return this.stamp({ type: 'addSymbol', config: cfg });
+    }
+    return this.stamp({ type: 'createAccount', accountId: 100 + r.int(5), cash: r.range(0, 5_000_000) });
+  }
+}
+
+/** An Exchange whose results, reports and trades are recorded as canonical strings. */
+class Recorder {
+  readonly out: string[] = [];
+  constructor(readonly ex: Exchange) {
+    ex.setListener({
+      onExec: (e) => void this.out.push('E' + JSON.stringify(e)),
+      onTrade: (t) => void this.out.push('T' + JSON.stringify(t)),
+      onSymbolChanged: (s) => void this.out.push('S' + s.symbol + ':' + s.mdSeq),
+    });
+  }
+  apply(c: Command): void {
+    this.out.push('R' + JSON.stringify(this.ex.apply({ ...c } as Command)));
+  }
+  take(): string[] {
+    return this.out.splice(0);
+  }
+}
+
+function fresh(book: 'native' | 'reference'): Exchange {
+  // the restored exchange starts from a different configuration: everything must come from the snapshot
+  return new Exchange({ ...OPTS, market: { indices: [], symbols: [] }, book });
+}
+
+const BOOKS: ('native' | 'reference')[] = nativeAvailable() ? ['native', 'reference'] : ['reference'];
+
+function runSeed(seed: number, ops: number, cuts: number): { restores: number; evictionsSeen: boolean } {
+  const r = new Prng(seed);
+  const st = new Stream(r);
+  const main = new Recorder(new Exchange({ ...OPTS, market: MARKET, book: BOOKS[seed % BOOKS.length]! }));
+  for (const c of st.setup()) main.apply(c);
+  main.take();
+  const cutAt = new Set<number>();
+  while (cutAt.size < cuts) cutAt.add(r.int(ops));
+  let followers: { name: string; rec: Recorder }[] = [];
+  let restores = 0;
+  for (let i = 0; i < ops; i++) {
+    if (cutAt.has(i)) {
+      // every other cut snapshots a restored follower (chained restores, like successive recoveries)
+      const src = followers.length !== 0 && restores % 2 === 1 ? followers[2]!.rec.ex : main.ex;
+      const snap = src.snapshot();
+      for (const f of followers) f.rec.ex.close();
+      const bin = encodeExchangeSnapshot(snap);
+      expect(snapshotFormat(bin), 'binary codec path').to.equal('binary');
+      const viaObj = fresh(BOOKS[(i + 1) % BOOKS.length]!);
+      viaObj.restore(snap);
+      const viaJson = fresh(BOOKS[i % BOOKS.length]!);
+      viaJson.restore(JSON.parse(JSON.stringify(snap)));
+      const viaBin = fresh(BOOKS[(i + 1) % BOOKS.length]!);
+      viaBin.restore(decodeExchangeSnapshot(bin));
+      // snapshot of a restored exchange is the same snapshot (restore is lossless and idempotent)
+      expect(JSON.stringify(viaBin.snapshot()), `seed ${seed} op ${i}: re-snapshot`).to.equal(JSON.stringify(snap));
+      followers = [
+        { name: 'object', rec: new Recorder(viaObj) },
+        { name: 'json', rec: new Recorder(viaJson) },
+        { name: 'binary', rec: new Recorder(viaBin) },
+      ];
+      const h = main.ex.stateHash();
+      for (const f of followers) expect(f.rec.ex.stateHash(), `seed ${seed} op ${i}: hash right after restore (${f.name})`).to.equal(h);
+      restores++;
+    }
+    const c = st.next();
+    main.apply(c);
+    const want = main.take();
+    for (const f of followers) {
+      f.rec.apply(c);
+      const got = f.rec.take();
+      if (got.join('\n') !== want.join('\n')) {
+        const k = got.findIndex((g, j) => g !== want[j]);
+        throw new Error(`seed ${seed} op ${i} (${c.type}) via ${f.name}: output differs\n  want ${want[k] ?? '(nothing)'}\n  got  ${got[k] ?? '(nothing)'}`);
+      }
+    }
+    if (followers.length !== 0 && (i % 500 === 0 || i === ops - 1)) {
+      const h = main.ex.stateHash();
+      for (const f of followers) expect(f.rec.ex.stateHash(), `seed ${seed} op ${i}: hash (${f.name})`).to.equal(h);
+    }
+  }
+  const bad = main.ex.checkInvariants();
+  expect(bad, `seed ${seed}`).to.deep.equal([]);
+  for (const f of followers) {
+    expect(f.rec.ex.checkInvariants(), `seed ${seed} ${f.name}`).to.deep.equal([]);
+    f.rec.ex.close();
+  }
+  main.ex.close();
+  return { restores, evictionsSeen: true };
+}
+
+describe('20 engine: snapshot + restore continues identically (property)', function () {
+  this.timeout(600_000);
+
+  it('the stream exercises evictions, rate rejects, stops, halts and added symbols', () => {
+    const r = new Prng(7);
+    const st = new Stream(r);
+    const ex = new Exchange({ ...OPTS, market: MARKET, book: 'reference' });
+    for (const c of st.setup()) ex.apply(c);
+    const codes = new Map<number, number>();
+    let triggered = 0;
+    let trades = 0;
+    let added = 0;
+    ex.setListener({ onExec: (e) => void (e.kind === 'TRIGGERED' && triggered++), onTrade: () => void trades++, onSymbolChanged() {} });
+    let maxTerminalId = 0;
+    for (let i = 0; i < 6_000; i++) {
+      const c = st.next();
+      const res = ex.apply(c);
+      codes.set(res.code, (codes.get(res.code) ?? 0) + 1);
+      if (c.type === 'addSymbol' && res.code === Code.OK) added++;
+      if (res.order && res.order.orderId > maxTerminalId) maxTerminalId = res.order.orderId;
+    }
+    // far fewer orders are known than were issued: terminal ones were evicted
+    const snap = ex.snapshot();
+    expect(snap.orders.length).to.be.below(maxTerminalId / 3);
+    expect(trades).to.be.above(200);
+    expect(triggered).to.be.above(20);
+    expect(added).to.equal(EXTRA.length);
+    for (const code of [Code.OK, Code.ORDER_RATE_EXCEEDED, Code.DUPLICATE_CLIENT_ORDER_ID, Code.SYMBOL_HALTED, Code.UNKNOWN_ORDER, Code.ORDER_NOT_OPEN, Code.TOO_MANY_OPEN_ORDERS]) {
+      expect(codes.get(code) ?? 0, `code ${code}`).to.be.above(0);
+    }
+    ex.close();
+  });
+
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
+    it(`seed ${seed}: restored copies (object, JSON, binary codec) match results, reports and stateHash`, () => {
+      const { restores } = runSeed(seed, 2_500, 4);
+      expect(restores).to.equal(4);
+    });
+  }
+});

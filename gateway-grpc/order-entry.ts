@@ -13,37 +13,45 @@
  *    requests or its writer is blocked, the call is paused (HTTP/2 flow control
  *    then stops the client) and resumed once acks drained;
  *  - per-request errors never end the stream: they are acks with `code` and
- *    `grpc_status`.
+ *    `grpc_status`;
+ *  - acks are encoded straight from the engine's numbers into gRPC frames
+ *    (frame-builder.ts) and every frame completed in one synchronous burst
+ *    (typically one engine release per event-loop turn) leaves in one HTTP/2
+ *    write (framed-writer.ts): one microtask per burst, nothing per ack.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AuthManager } from '../engine/auth/index.ts';
 import { AurexError, Code, codeName } from '../engine/codes.ts';
 import type { ExchangeApi, Subscription } from '../engine/core-api.ts';
 import type { CommandResult, Principal } from '../engine/types.ts';
-import {
-  OrderStatus as WireStatus,
-  type OrderEntryAck,
-  type OrderEntryRequest,
-  type OrderEntryResponse,
-} from '../gen/aurex/stock/v1/stock.ts';
+import { OrderEntryResponse, type OrderEntryRequest } from '../gen/aurex/stock/v1/stock.ts';
 import { bearerOf } from './auth-context.ts';
 import { streamPrincipal, type MethodSpec } from './call-helpers.ts';
 import { executionReport, statusToWire } from './convert.ts';
 import { grpcStatusFor, serviceError, toServiceError } from './errors.ts';
+import { FrameBuilder, type AckFields } from './frame-builder.ts';
+import { FramedWriter } from './framed-writer.ts';
 import { amendErrorCode, cancelCmd, newOrderCmd, replaceCmd, submitCodeIsError } from './order-commands.ts';
 import { int64ToSafe } from './price.ts';
 import { isMalformed, type Malformed } from './service-defs.ts';
-import { StreamWriter } from './stream-writer.ts';
+import type { StreamWriter } from './stream-writer.ts';
 
-const B = BigInt;
 const SUBMIT = 0;
 const AMEND = 1;
 
-interface Slot {
-  requestId: bigint;
-  kind: number;
-  clientOrderId: string;
-  ack: OrderEntryAck | undefined;
+/** One request and, once answered, its ack's fields (encoded in place: no ack object). */
+class Slot implements AckFields {
+  kind = SUBMIT;
+  answered = false;
+  clientOrderId = '';
+  exchangeOrderId = 0;
+  status = 0;
+  code = 0;
+  grpcStatus = 0;
+  filledQuantity = 0;
+  remainingQuantity = 0;
+  seq = 0;
+  constructor(public requestId: bigint) {}
 }
 
 export interface OrderEntryContext {
@@ -59,10 +67,14 @@ export interface OrderEntryContext {
   track(w: StreamWriter<unknown>, shutdown: () => void): boolean;
 }
 
-type Call = ServerDuplexStream<OrderEntryRequest | Malformed, OrderEntryResponse>;
+type Call = ServerDuplexStream<OrderEntryRequest | Malformed, OrderEntryResponse | Buffer>;
 
 export class OrderEntrySession {
-  private readonly writer: StreamWriter<OrderEntryResponse>;
+  private readonly writer: FramedWriter;
+  private readonly frames: FrameBuilder;
+  /** A microtask will hand the open batch of frames to the writer. */
+  private flushQueued = false;
+  private readonly flushFrames: () => void;
   private p: Principal | undefined;
   private readonly slots: Slot[] = [];
   private head = 0;
@@ -79,8 +91,18 @@ export class OrderEntrySession {
     private readonly ctx: OrderEntryContext,
     private readonly call: Call,
   ) {
-    this.writer = new StreamWriter<OrderEntryResponse>(call, { window: ctx.window, maxQueued: ctx.maxQueued, stuckMs: ctx.stuckMs });
-    this.writer.onDrained = () => this.maybeResume();
+    const w = new FramedWriter(call, { window: ctx.window, maxQueued: ctx.maxQueued, stuckMs: ctx.stuckMs });
+    this.writer = w;
+    w.onDrained = () => this.maybeResume();
+    // batches stay well inside the writer's window and queue bounds (they count messages)
+    const maxBatch = Math.max(1, Math.min(256, ctx.window >> 2, ctx.maxQueued >> 2));
+    this.frames = new FrameBuilder((batch, n) => {
+      w.send(batch, n);
+    }, maxBatch);
+    this.flushFrames = () => {
+      this.flushQueued = false;
+      this.frames.flush();
+    };
     this.onResult = (res) => this.result(res);
   }
 
@@ -116,11 +138,10 @@ export class OrderEntrySession {
 
   private request(req: OrderEntryRequest | Malformed): void {
     if (!this.writer.accepting) return;
-    const slot: Slot = { requestId: 0n, kind: SUBMIT, clientOrderId: '', ack: undefined };
+    const slot = new Slot(isMalformed(req) ? 0n : req.requestId);
     this.slots.push(slot);
     try {
       if (isMalformed(req)) throw new AurexError(Code.MALFORMED_FRAME, 'request could not be decoded');
-      slot.requestId = req.requestId;
       const c = req.command;
       if (c === undefined) throw new AurexError(Code.MISSING_FIELD, 'command is required');
       const p = this.p!;
@@ -157,17 +178,19 @@ export class OrderEntrySession {
           const from = c.value.fromSeq;
           if (from < -1n) throw new AurexError(Code.VALUE_OUT_OF_RANGE, 'from_seq must be -1, 0 or a sequence');
           const fromSeq = from === -1n ? -1 : int64ToSafe(from, Code.VALUE_OUT_OF_RANGE, 'from_seq');
-          slot.ack = this.okAck(slot);
+          this.codeAck(slot, Code.OK);
           this.flush();
-          const w = this.writer;
+          const frames = this.frames;
           this.execSub = ex.subscribeExecutions(p.accountId, { fromSeq }, (r) => {
-            w.send({ event: { $case: 'execution', value: executionReport(r, ex.symbol(r.symbol)?.tickSize ?? 1) } });
+            if (!this.writer.accepting) return;
+            frames.message(OrderEntryResponse.encode({ event: { $case: 'execution', value: executionReport(r, ex.symbol(r.symbol)?.tickSize ?? 1) } }).finish());
+            this.scheduleFrames();
           });
           break;
         }
       }
     } catch (e) {
-      slot.ack = this.errorAck(slot, e);
+      this.errorAck(slot, e);
       this.flush();
     }
     if (!this.paused && this.slots.length - this.head >= this.ctx.maxInflight) {
@@ -183,73 +206,69 @@ export class OrderEntrySession {
       this.awaiting.length = 0;
       this.awaitHead = 0;
     }
-    slot.ack = slot.kind === SUBMIT ? this.submitAck(slot, res) : this.amendAck(slot, res);
+    if (slot.kind === SUBMIT) this.submitAck(slot, res);
+    else this.amendAck(slot, res);
     this.flush();
   }
 
-  private submitAck(slot: Slot, res: CommandResult): OrderEntryAck {
-    if (res.duplicate || res.code === Code.DUPLICATE_CLIENT_ORDER_ID) return this.codeAck(slot, Code.DUPLICATE_CLIENT_ORDER_ID);
-    if ((res.code !== Code.OK && submitCodeIsError(res.code)) || res.order === undefined) return this.codeAck(slot, res.code || Code.INTERNAL);
-    return this.orderAck(slot, res);
+  private submitAck(slot: Slot, res: CommandResult): void {
+    if (res.duplicate || res.code === Code.DUPLICATE_CLIENT_ORDER_ID) this.codeAck(slot, Code.DUPLICATE_CLIENT_ORDER_ID);
+    else if ((res.code !== Code.OK && submitCodeIsError(res.code)) || res.order === undefined) this.codeAck(slot, res.code || Code.INTERNAL);
+    else this.orderAck(slot, res);
   }
 
-  private amendAck(slot: Slot, res: CommandResult): OrderEntryAck {
+  private amendAck(slot: Slot, res: CommandResult): void {
     const err = res.code === Code.OK ? undefined : amendErrorCode(res.code);
-    if (err !== undefined || res.order === undefined) return this.codeAck(slot, err ?? (res.code || Code.INTERNAL));
-    return this.orderAck(slot, res);
+    if (err !== undefined || res.order === undefined) this.codeAck(slot, err ?? (res.code || Code.INTERNAL));
+    else this.orderAck(slot, res);
   }
 
-  private orderAck(slot: Slot, res: CommandResult): OrderEntryAck {
+  private orderAck(slot: Slot, res: CommandResult): void {
     const o = res.order!;
-    return {
-      requestId: slot.requestId,
-      clientOrderId: o.clientOrderId,
-      exchangeOrderId: B(o.orderId),
-      status: statusToWire(o.status),
-      code: res.code,
-      reason: codeName(res.code),
-      grpcStatus: 0,
-      filledQuantity: B(o.filledQty),
-      remainingQuantity: B(o.remainingQty),
-      seq: B(res.seq),
-    };
+    slot.clientOrderId = o.clientOrderId;
+    slot.exchangeOrderId = o.orderId;
+    slot.status = statusToWire(o.status);
+    slot.code = res.code;
+    slot.grpcStatus = 0;
+    slot.filledQuantity = o.filledQty;
+    slot.remainingQuantity = o.remainingQty;
+    slot.seq = res.seq;
+    slot.answered = true;
   }
 
-  private okAck(slot: Slot): OrderEntryAck {
-    return { ...this.codeAck(slot, Code.OK) };
+  /** An ack without order state (errors, subscribe): the request's client order id and the code. */
+  private codeAck(slot: Slot, code: Code): void {
+    slot.code = code;
+    slot.grpcStatus = code === Code.OK ? 0 : grpcStatusFor(code);
+    slot.answered = true;
   }
 
-  private codeAck(slot: Slot, code: Code): OrderEntryAck {
-    return {
-      requestId: slot.requestId,
-      clientOrderId: slot.clientOrderId,
-      exchangeOrderId: 0n,
-      status: WireStatus.UNSPECIFIED,
-      code,
-      reason: codeName(code),
-      grpcStatus: code === Code.OK ? 0 : grpcStatusFor(code),
-      filledQuantity: 0n,
-      remainingQuantity: 0n,
-      seq: 0n,
-    };
-  }
-
-  private errorAck(slot: Slot, e: unknown): OrderEntryAck {
+  private errorAck(slot: Slot, e: unknown): void {
+    if (e instanceof AurexError) return this.codeAck(slot, e.code);
     const err = toServiceError(e);
-    const code = Number(err.metadata?.get('x-aurex-code')[0] ?? Code.INTERNAL) as Code;
-    return this.codeAck(slot, code);
+    this.codeAck(slot, Number(err.metadata?.get('x-aurex-code')[0] ?? Code.INTERNAL) as Code);
+  }
+
+  /** Hand the frames of this burst to the writer once the burst is over (one microtask per burst). */
+  private scheduleFrames(): void {
+    if (this.flushQueued || this.frames.count === 0) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flushFrames);
   }
 
   /** Write the acks that are complete at the head, in request order. */
   private flush(): void {
     const slots = this.slots;
     const w = this.writer;
+    const frames = this.frames;
+    const open = w.accepting;
     while (this.head < slots.length) {
       const s = slots[this.head]!;
-      if (s.ack === undefined) break;
+      if (!s.answered) break;
       slots[this.head++] = undefined as unknown as Slot;
-      w.send({ event: { $case: 'ack', value: s.ack } });
+      if (open) frames.ack(s);
     }
+    this.scheduleFrames();
     if (this.head === slots.length) {
       slots.length = 0;
       this.head = 0;
@@ -271,6 +290,7 @@ export class OrderEntrySession {
   /** Client half-closed or server shutting down: end once every request is answered. */
   private maybeFinish(): void {
     if (!(this.clientDone || this.shuttingDown) || this.slots.length - this.head > 0 || !this.writer.accepting) return;
+    this.frames.flush();
     if (this.shuttingDown) this.writer.gracefulClose(serviceError(Code.SHUTTING_DOWN, 'server is shutting down'));
     else this.writer.end();
   }

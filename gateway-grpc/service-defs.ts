@@ -6,7 +6,9 @@
  *    usual trailing metadata instead of grpc-js's bare INTERNAL;
  *  - StreamMarketData's response serializer passes Buffers through: market data
  *    is encoded once per update by the hub and the same bytes go to every
- *    subscriber.
+ *    subscriber;
+ *  - OrderEntry's response serializer passes Buffers through (pre-encoded
+ *    frames, see framed-writer.ts) and encodes objects as before.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { AdminServiceService } from '../gen/aurex/admin/v1/admin.ts';
@@ -43,10 +45,13 @@ function safeDeserializers<T extends AnyDef>(def: T): T {
 }
 
 const passBuffer = (b: Buffer): Buffer => b;
+const encodeOrderEntry = StockServiceService.orderEntry.responseSerialize as (m: unknown) => Buffer;
+const orderEntryResponse = (m: unknown): Buffer => (Buffer.isBuffer(m) ? m : encodeOrderEntry(m));
 
 export const stockServiceDef = safeDeserializers({
   ...StockServiceService,
   streamMarketData: { ...StockServiceService.streamMarketData, responseSerialize: passBuffer },
+  orderEntry: { ...StockServiceService.orderEntry, responseSerialize: orderEntryResponse },
 }) as unknown as ServiceDefinition;
 
 export const authServiceDef = safeDeserializers(AuthServiceService) as unknown as ServiceDefinition;

@@ -101,7 +101,7 @@ export class StreamWriter<T> {
   protected readonly maxQueued: number;
   protected readonly stuckMs: number;
   protected readonly graceMs: number;
-  /** Messages written to grpc-js whose callback has not fired yet. */
+  /** Messages written to grpc-js whose callback has not fired yet (a batch counts its messages). */
   inflight = 0;
   /** True after the last call.write() returned false, until 'drain'. */
   pressure = false;
@@ -109,10 +109,18 @@ export class StreamWriter<T> {
   /** Set by gracefulClose: the status to end with once the queue is flushed (null = OK). */
   private ending: ServiceError | null | undefined = undefined;
   private queue: (T | undefined)[] = [];
+  /** Message count of each queued entry (1 except for batches), parallel to `queue`. */
+  private qWeights: number[] = [];
   private qHead = 0;
+  /** Messages (not entries) waiting in the queue. */
+  private qCount = 0;
   private blockedSince = 0;
   private readonly closeListeners: CloseListener[] = [];
   private readonly onWritten: (err?: Error | null) => void;
+  /** Weights of the writes in flight whose weight is not 1, in write order (callbacks fire in order). */
+  private readonly wWeights: number[] = [];
+  private wHead = 0;
+  private readonly onBatchWritten: (err?: Error | null) => void;
 
   constructor(call: ServerStreamCall, opts: StreamWriterOptions = {}) {
     this.call = call;
@@ -123,6 +131,15 @@ export class StreamWriter<T> {
     // One callback for every write: no closure per message.
     this.onWritten = () => {
       this.inflight--;
+      if (!this.closed && this.inflight <= this.window >> 1) this.refill();
+    };
+    this.onBatchWritten = () => {
+      const w = this.wWeights[this.wHead++]!;
+      if (this.wHead === this.wWeights.length) {
+        this.wWeights.length = 0;
+        this.wHead = 0;
+      }
+      this.inflight -= w;
       if (!this.closed && this.inflight <= this.window >> 1) this.refill();
     };
     call.on('drain', () => {
@@ -143,7 +160,7 @@ export class StreamWriter<T> {
 
   /** Messages waiting in the writer (not yet given to grpc-js). */
   get queued(): number {
-    return this.queue.length - this.qHead;
+    return this.qCount;
   }
 
   /** True when the window is full: new messages queue (or are conflated by subclasses). */
@@ -151,26 +168,43 @@ export class StreamWriter<T> {
     return this.inflight >= this.window;
   }
 
-  /** Queue or write one message, in order. Returns false when the stream is closed or was just closed as slow. */
-  send(msg: T): boolean {
+  /**
+   * Queue or write one message, in order. `weight` > 1: `msg` is a batch of
+   * that many messages (see put()); window and queue bounds count messages.
+   * Returns false when the stream is closed or was just closed as slow.
+   */
+  send(msg: T, weight = 1): boolean {
     if (this.closed || this.ending !== undefined) return false;
     if (this.inflight < this.window && this.qHead === this.queue.length) {
-      this.writeNow(msg);
+      this.writeNow(msg, weight);
       return true;
     }
-    if (this.queued >= this.maxQueued) {
+    if (this.qCount + weight > this.maxQueued) {
       this.closeSlow('send queue overflow');
       return false;
     }
     this.queue.push(msg);
+    this.qWeights.push(weight);
+    this.qCount += weight;
     this.markBlocked();
     return true;
   }
 
-  protected writeNow(msg: T): void {
-    this.inflight++;
-    if (!this.call.write(msg, this.onWritten)) this.pressure = true;
+  protected writeNow(msg: T, weight = 1): void {
+    this.inflight += weight;
+    let ok: boolean;
+    if (weight === 1) ok = this.put(msg, this.onWritten);
+    else {
+      this.wWeights.push(weight);
+      ok = this.put(msg, this.onBatchWritten);
+    }
+    if (!ok) this.pressure = true;
     if (this.inflight >= this.window) this.markBlocked();
+  }
+
+  /** Hand one entry to the transport; `done` must be called once it left (in write order). False = transport pressure. */
+  protected put(msg: T, done: (err?: Error | null) => void): boolean {
+    return this.call.write(msg, done);
   }
 
   protected markBlocked(): void {
@@ -183,17 +217,22 @@ export class StreamWriter<T> {
   /** The window opened: flush the queue, then let subclasses produce more. */
   protected refill(): void {
     const q = this.queue;
+    const qw = this.qWeights;
     while (this.inflight < this.window && this.qHead < q.length) {
       const m = q[this.qHead]!;
+      const w = qw[this.qHead]!;
       q[this.qHead++] = undefined;
-      this.writeNow(m);
+      this.qCount -= w;
+      this.writeNow(m, w);
       if (this.closed) return;
     }
     if (this.qHead === q.length && this.qHead > 0) {
       q.length = 0;
+      qw.length = 0;
       this.qHead = 0;
     } else if (this.qHead > 1024 && this.qHead * 2 > q.length) {
       this.queue = q.slice(this.qHead);
+      this.qWeights = qw.slice(this.qHead);
       this.qHead = 0;
     }
     if (this.inflight < this.window) this.onWritable();
@@ -300,7 +339,9 @@ export class StreamWriter<T> {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.qWeights.length = 0;
     this.qHead = 0;
+    this.qCount = 0;
     this.unblock();
     this.dropPending();
     const ls = this.closeListeners.splice(0);

@@ -22,8 +22,13 @@ interface Proc {
   ask<T>(msg: unknown): Promise<T>;
 }
 
-function spawn(file: string): Proc {
-  const child = fork(path.join(here, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Extra node flags for the server process, e.g. GRPC_BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
+const serverArgs = (process.env.GRPC_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+/** GRPC_BENCH_ONLY=bidi (or unary, fanout; comma-separated): run only these groups while profiling/tuning. */
+const only = new Set((process.env.GRPC_BENCH_ONLY ?? 'unary,bidi,fanout').split(','));
+
+function spawn(file: string, extraArgs: string[] = []): Proc {
+  const child = fork(path.join(here, file), [], { execArgv: ['--import', 'tsx', ...extraArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const queue: unknown[] = [];
   const waiters: ((m: unknown) => void)[] = [];
   child.on('message', (m) => {
@@ -56,7 +61,7 @@ const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
 
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const quick = opts.quick;
-  const server = spawn('grpc-server.ts');
+  const server = spawn('grpc-server.ts', serverArgs);
   const { port, users } = await server.next<{ port: number; users: { token: string }[] }>();
   const address = `127.0.0.1:${port}`;
   const tokens = users.map((u) => u.token);
@@ -68,7 +73,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   try {
     // ---------------------------------------------------------------- unary
     const nUnary = quick ? 2000 : 20000;
-    for (const [name, mode, workload] of [
+    if (only.has('unary')) for (const [name, mode, workload] of [
       ['raw-unary-echo', 'unary-raw', 'raw grpc-js unary echo of an encoded OrderRequest, 1 outstanding call'],
       ['unary-submit', 'unary-submit', 'SubmitOrder (resting LIMIT, auth + validation + engine + durable ack), 1 outstanding call'],
     ] as const) {
@@ -82,7 +87,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     // ---------------------------------------------------------------- bidi
     const streamsPerClient = 2;
     const perStream = quick ? 25_000 : 150_000;
-    for (const [name, mode, workload] of [
+    if (only.has('bidi')) for (const [name, mode, workload] of [
       ['raw-bidi-echo', 'bidi-raw', 'raw grpc-js bidi echo, OrderEntryRequest-sized messages'],
       ['order-entry', 'order-entry', 'OrderEntry stream: LIMIT orders crossing between accounts, one ack each'],
     ] as const) {
@@ -99,7 +104,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     }
 
     // ---------------------------------------------------------------- fan-out
-    for (const streams of [1000, 10000]) {
+    if (only.has('fanout')) for (const streams of [1000, 10000]) {
       const per = streams / clients.length;
       const channels = streams >= 10000 ? 20 : 4;
       await Promise.all(
@@ -136,19 +141,20 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     server.child.kill();
   }
 
-  const byName = (n: string) => cases.find((c) => c.name === n)!;
+  const byName = (n: string) => cases.find((c) => c.name === n);
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? Math.round((a / b) * 100) / 100 : undefined);
   const rawU = byName('raw-unary-echo');
   const sub = byName('unary-submit');
   const rawB = byName('raw-bidi-echo');
   const oe = byName('order-entry');
   const summary = {
-    unaryP50VsRaw: Math.round((sub.p50Us! / rawU.p50Us!) * 100) / 100,
+    unaryP50VsRaw: ratio(sub?.p50Us, rawU?.p50Us),
     unaryP50Target: 1.3,
-    orderEntryVsRawBidi: Math.round((oe.opsPerSec! / rawB.opsPerSec!) * 100) / 100,
+    orderEntryVsRawBidi: ratio(oe?.opsPerSec, rawB?.opsPerSec),
     orderEntryVsRawBidiTarget: 0.7,
-    orderEntryOpsPerSec: oe.opsPerSec,
+    orderEntryOpsPerSec: oe?.opsPerSec,
     orderEntryTarget: 50_000,
-    fanout10000RssMB: byName('fanout-10000').rssMB,
+    fanout10000RssMB: byName('fanout-10000')?.rssMB,
   };
   printTable('grpc', cases.map((c) => ({ case: c.name, opsPerSec: c.opsPerSec, p50Us: c.p50Us ?? '', p99Us: c.p99Us ?? '', rssMB: c.rssMB ?? '' })));
   process.stdout.write(`${JSON.stringify(summary)}\n`);

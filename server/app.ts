@@ -25,8 +25,7 @@ import { SnapshotScheduler } from '../engine/journal/snapshot-scheduler.ts';
 import type { JournalWriter } from '../engine/journal/journal-writer.ts';
 import { openDb, closeDb, type Db } from '../engine/persistence/pg.ts';
 import { migrate } from '../engine/persistence/migrate.ts';
-import { PgWriter } from '../engine/persistence/pg-writer.ts';
-import { JournalFeed } from '../engine/persistence/journal-feed.ts';
+import { PgWriterThread } from '../engine/persistence/pg-writer-thread.ts';
 import { RedisMarketCache } from '../engine/persistence/redis-market-cache.ts';
 import { createAuthManager, seedDemoUsers, type AuthManager } from '../engine/auth/index.ts';
 import { GrpcGateway } from '../gateway-grpc/server.ts';
@@ -106,8 +105,7 @@ export class AurexServer {
   private tcp: TcpGateway | undefined;
   private ops: OpsServer | undefined;
   private db: Db | undefined;
-  private writer: PgWriter | undefined;
-  private feed: JournalFeed | undefined;
+  private writer: PgWriterThread | undefined;
   private redis: Redis | undefined;
   private cache: RedisMarketCache | undefined;
   private lock: DataDirLock | undefined;
@@ -177,17 +175,21 @@ export class AurexServer {
     );
 
     // 4. Write-behind PostgreSQL writer, fed from the journal (never from the matching path).
-    if (this.db) {
-      this.writer = await PgWriter.create({ db: this.db });
-      this.writer.start();
-      this.feed = new JournalFeed({
+    //    It runs in a worker thread (own event loop, own pool, own shadow exchange built with
+    //    the engine's exact options) so its replay never runs on the matching event loop.
+    if (this.db && cfg.databaseUrl) {
+      const writer = new PgWriterThread({
         dir: journalDir,
-        writer: this.writer,
-        exchange: { market },
+        databaseUrl: cfg.databaseUrl,
+        exchange: { market, maxOrdersPerSecond: Math.max(cfg.ordersPerSecond * 2, 10_000) },
         durableSeq: () => journal.durableSeq,
-        onError: (err) => log.error({ err }, 'postgresql feed error'),
+        onError: (err) => log.error({ err }, 'postgresql writer error'),
       });
-      this.feed.start();
+      this.writer = writer;
+      await writer.start();
+      metrics.gauge('aurex_pg_writer_errors', 'Errors reported by the PostgreSQL writer thread since start', () => writer.errors);
+      metrics.gauge('aurex_pg_writer_restarts', 'Restarts of the PostgreSQL writer thread after a crash', () => writer.restarts);
+      metrics.gauge('aurex_pg_writer_position', 'Last command sequence committed to PostgreSQL', () => writer.position);
     }
     this.snapshots = new SnapshotScheduler(
       {
@@ -334,13 +336,8 @@ export class AurexServer {
     // Everything the core applied is made durable before anything else closes.
     await step('journal', () => this.journal?.closeAsync());
     if (this.writer) {
-      await step('pg-writer', async () => {
-        const target = this.journal?.durableSeq ?? 0;
-        const deadline = Date.now() + this.cfg.shutdownGraceSeconds * 1000;
-        while (this.writer!.position < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        this.feed?.close();
-        await this.writer!.stop(true);
-      });
+      // Drains up to the final durable seq within the grace period; the rest resumes at the next start.
+      await step('pg-writer', () => this.writer!.stop(this.cfg.shutdownGraceSeconds * 1000));
     }
     await step('redis-cache', async () => {
       await this.cache?.flush();

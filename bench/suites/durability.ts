@@ -19,6 +19,7 @@ import { JournalFeed } from '../../engine/persistence/journal-feed.ts';
 import { migrate } from '../../engine/persistence/migrate.ts';
 import { closeDb, openDb } from '../../engine/persistence/pg.ts';
 import { PgWriter } from '../../engine/persistence/pg-writer.ts';
+import { PgWriterThread } from '../../engine/persistence/pg-writer-thread.ts';
 import type { Command } from '../../engine/types.ts';
 import { Workload } from '../../test/support/durability-workload.ts';
 import { latencyStats, machineInfo, printTable, type BenchCase, type SuiteOptions, type SuiteResult } from '../lib/results.ts';
@@ -66,6 +67,61 @@ async function engineRate(all: Command[], log: CommandLog, perTurn: number): Pro
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   core.close();
   return all.length / s;
+}
+
+/**
+ * The engine's order rate (journal in write mode) while the PostgreSQL writer
+ * tails the same journal: none, in-thread (JournalFeed + PgWriter on the
+ * matching thread) or in a worker thread (PgWriterThread). Each run gets a
+ * fresh database; after the timed part the writer is drained (not timed) and
+ * its lag at the end of the load is reported.
+ */
+async function engineWithPg(all: Command[], perTurn: number, where: 'none' | 'in-thread' | 'worker', adminUrl: string): Promise<{ rate: number; lagAtEnd: number; drainMs: number }> {
+  const dir = tmp();
+  const j = JournalWriter.open({ dir, mode: 'write' });
+  const dbName = `aurex_bench_pg_${where.replace('-', '_')}_${process.pid}`;
+  const a = openDb(adminUrl, 1);
+  const url = adminUrl.replace(/\/[^/]*$/, `/${dbName}`);
+  let position = () => 0;
+  let stop = async () => {};
+  if (where !== 'none') {
+    await a.none('CREATE DATABASE $1:name', [dbName]);
+    const db = openDb(url, 2);
+    await migrate(db);
+    if (where === 'in-thread') {
+      const writer = await PgWriter.create({ db });
+      const feed = new JournalFeed({ dir, writer, durableSeq: () => j.durableSeq });
+      feed.start();
+      writer.start();
+      position = () => writer.position;
+      stop = async () => {
+        feed.close();
+        await writer.stop();
+        await closeDb(db);
+      };
+    } else {
+      await closeDb(db);
+      const t = new PgWriterThread({ dir, databaseUrl: url, durableSeq: () => j.durableSeq });
+      await t.start();
+      position = () => t.position;
+      stop = () => t.stop(60_000);
+    }
+  }
+  const rate = await engineRate(all, j, perTurn);
+  const lagAtEnd = j.durableSeq - position();
+  const t0 = performance.now();
+  if (where !== 'none') while (position() < j.durableSeq) await new Promise((r) => setTimeout(r, 5));
+  const drainMs = Math.round(performance.now() - t0);
+  await stop();
+  await j.closeAsync();
+  if (where !== 'none') {
+    // pool.end() resolves before the server has closed the sessions; FORCE on a closing one raises an uncaught error here
+    for (let i = 0; i < 250 && Number((await a.one('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [dbName])).n) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await a.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [dbName]);
+  }
+  await closeDb(a);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { rate, lagAtEnd, drainMs };
 }
 
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
@@ -179,6 +235,34 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   cases.push({ name: 'engine-write', workload: wl, opsPerSec: Math.round(write), ratioVsNoJournal: Math.round((write / none) * 100) / 100 });
   cases.push({ name: 'engine-fsync', workload: wl, opsPerSec: Math.round(fsync), ratioVsNoJournal: Math.round((fsync / none) * 100) / 100 });
 
+  // engine order rate while the PostgreSQL writer tails the journal: in-thread vs worker thread
+  const pgAdmin = process.env.AUREX_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const pgSummary: Record<string, number> = {};
+  try {
+    // Longer than the cases above so the writer commits during the load; alternating rounds,
+    // best of 2 per variant (the shared machine is noisy).
+    const pCmds = [...setup, ...cmds.slice(0, opts.quick ? 50_000 : 200_000)];
+    const best = (a: Awaited<ReturnType<typeof engineWithPg>> | undefined, b: Awaited<ReturnType<typeof engineWithPg>>) => (a && a.rate >= b.rate ? a : b);
+    let base: Awaited<ReturnType<typeof engineWithPg>> | undefined;
+    let inT: typeof base;
+    let wk: typeof base;
+    for (let round = 0; round < 2; round++) {
+      base = best(base, await engineWithPg(pCmds, perTurn, 'none', pgAdmin));
+      inT = best(inT, await engineWithPg(pCmds, perTurn, 'in-thread', pgAdmin));
+      wk = best(wk, await engineWithPg(pCmds, perTurn, 'worker', pgAdmin));
+    }
+    if (!base || !inT || !wk) throw new Error('unreachable');
+    const pwl = `${pCmds.length} commands through ExchangeCore (journal mode write), ${perTurn} per event-loop turn, PostgreSQL writer tailing the journal`;
+    cases.push({ name: 'engine-pg-none', workload: pwl + ' (no writer)', opsPerSec: Math.round(base.rate) });
+    cases.push({ name: 'engine-pg-in-thread', workload: pwl + ' (JournalFeed + PgWriter on the matching thread)', opsPerSec: Math.round(inT.rate), ratioVsNoWriter: Math.round((inT.rate / base.rate) * 100) / 100, lagAtEnd: inT.lagAtEnd, drainMs: inT.drainMs });
+    cases.push({ name: 'engine-pg-worker', workload: pwl + ' (PgWriterThread, worker thread)', opsPerSec: Math.round(wk.rate), ratioVsNoWriter: Math.round((wk.rate / base.rate) * 100) / 100, lagAtEnd: wk.lagAtEnd, drainMs: wk.drainMs });
+    pgSummary.pgInThreadVsNoWriter = Math.round((inT.rate / base.rate) * 100) / 100;
+    pgSummary.pgWorkerVsNoWriter = Math.round((wk.rate / base.rate) * 100) / 100;
+    pgSummary.pgWorkerVsInThread = Math.round((wk.rate / inT.rate) * 100) / 100;
+  } catch (e) {
+    cases.push({ name: 'engine-pg-worker', workload: 'PostgreSQL unavailable', error: (e as Error).message });
+  }
+
   printTable('durability', cases.map((c) => ({ name: c.name, opsPerSec: c.opsPerSec ?? '', p50Us: c.p50Us ?? '', p99Us: c.p99Us ?? '' })));
   return {
     suite: 'durability',
@@ -190,6 +274,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
       fsyncVsNoJournal: Math.round((fsync / none) * 100) / 100,
       replayDecodePerSec: Math.round(decodeRate),
       replayIntoExchangePerSec: rep.replayRate,
+      ...pgSummary,
     },
   };
 }

@@ -63,6 +63,8 @@ export interface PgWriterOptions {
   /** Pending rows above which `backlogFull` turns true (feeders pause). Default 200,000. */
   maxBacklogRows?: number;
   onError?: (err: Error) => void;
+  /** Called after each committed transaction with its position (the worker thread publishes it). */
+  onCommit?: (seq: number) => void;
 }
 
 export interface PgWriterMetrics {
@@ -184,6 +186,7 @@ export class PgWriter {
   private readonly flushIntervalMs: number;
   private readonly maxBacklogRows: number;
   private readonly onError?: (err: Error) => void;
+  private readonly onCommit?: (seq: number) => void;
 
   private pending: Pending = emptyPending();
   private headSeq = 0;
@@ -203,6 +206,7 @@ export class PgWriter {
     this.flushIntervalMs = opts.flushIntervalMs ?? 20;
     this.maxBacklogRows = opts.maxBacklogRows ?? 200_000;
     this.onError = opts.onError;
+    this.onCommit = opts.onCommit;
   }
 
   /**
@@ -294,6 +298,7 @@ export class PgWriter {
       this.retryDelay = 0;
       this.retryAt = 0;
       this.wake();
+      this.onCommit?.(seq);
     } catch (e) {
       // Put the rows back under anything newer that arrived meanwhile.
       const p = this.pending;

@@ -6,7 +6,7 @@
  * so the order path never looks a position up by string.
  */
 import type { TradeEvent } from './types.ts';
-import type { Order } from './order.ts';
+import { NIL, type OrderStore } from './order.ts';
 import { TradeRing } from './trade-ring.ts';
 
 export class Account {
@@ -26,11 +26,11 @@ export class Account {
   /** Order-rate window (deterministic: uses command timestamps). */
   rateWindowStart = 0;
   rateCount = 0;
-  /** Live orders, oldest first (intrusive list through Order.aPrev/aNext). */
-  liveHead: Order | undefined = undefined;
-  liveTail: Order | undefined = undefined;
-  /** Terminal orders, oldest first, as a ring (bounded retention; see ExchangeOptions). */
-  terminal: (Order | undefined)[] = [];
+  /** Live order slots, oldest first (intrusive list through OrderStore.aPrev/aNext). */
+  liveHead = NIL;
+  liveTail = NIL;
+  /** Terminal order slots, oldest first, as a ring (bounded retention; see ExchangeOptions). */
+  terminal: number[] = [];
   terminalHead = 0;
   terminalSize = 0;
   /** Recent trades of the account (bounded ring, columnar). */
@@ -52,26 +52,29 @@ export class Account {
     return this.shares[symIdx]! - this.reservedShares[symIdx]!;
   }
 
-  linkLive(o: Order): void {
-    o.aPrev = this.liveTail;
-    o.aNext = undefined;
-    if (this.liveTail === undefined) this.liveHead = o;
-    else this.liveTail.aNext = o;
+  linkLive(st: OrderStore, o: number): void {
+    st.aPrev[o] = this.liveTail;
+    st.aNext[o] = NIL;
+    if (this.liveTail === NIL) this.liveHead = o;
+    else st.aNext[this.liveTail] = o;
     this.liveTail = o;
   }
 
-  unlinkLive(o: Order): void {
-    if (o.aPrev === undefined) this.liveHead = o.aNext;
-    else o.aPrev.aNext = o.aNext;
-    if (o.aNext === undefined) this.liveTail = o.aPrev;
-    else o.aNext.aPrev = o.aPrev;
-    o.aPrev = o.aNext = undefined;
+  unlinkLive(st: OrderStore, o: number): void {
+    const p = st.aPrev[o]!;
+    const n = st.aNext[o]!;
+    if (p === NIL) this.liveHead = n;
+    else st.aNext[p] = n;
+    if (n === NIL) this.liveTail = p;
+    else st.aPrev[n] = p;
+    st.aPrev[o] = NIL;
+    st.aNext[o] = NIL;
   }
 
-  /** Live orders, ascending id. */
-  liveOrders(): Order[] {
-    const out: Order[] = [];
-    for (let o = this.liveHead; o !== undefined; o = o.aNext) out.push(o);
+  /** Live order slots, ascending id. */
+  liveOrders(st: OrderStore): number[] {
+    const out: number[] = [];
+    for (let o = this.liveHead; o !== NIL; o = st.aNext[o]!) out.push(o);
     return out;
   }
 
@@ -95,8 +98,8 @@ export class Account {
     return true;
   }
 
-  /** Appends to the terminal ring; returns the evicted order (to forget), if any. */
-  retainTerminal(o: Order, cap: number): Order | undefined {
+  /** Appends to the terminal ring; returns the evicted order slot (to forget), or NIL. */
+  retainTerminal(o: number, cap: number): number {
     if (cap <= 0) return o;
     const ring = this.terminal;
     if (this.terminalSize < cap) {
@@ -104,9 +107,9 @@ export class Account {
       if (i === ring.length) ring.push(o);
       else ring[i] = o;
       this.terminalSize++;
-      return undefined;
+      return NIL;
     }
-    const old = ring[this.terminalHead];
+    const old = ring[this.terminalHead]!;
     ring[this.terminalHead] = o;
     this.terminalHead = (this.terminalHead + 1) % cap;
     return old;
@@ -121,9 +124,9 @@ export class Account {
     return this.trades.list();
   }
 
-  /** Retained terminal orders, oldest first. */
-  terminalList(): Order[] {
-    const out: Order[] = [];
+  /** Retained terminal order slots, oldest first. */
+  terminalList(): number[] {
+    const out: number[] = [];
     const cap = this.terminal.length;
     for (let k = 0; k < this.terminalSize; k++) out.push(this.terminal[(this.terminalHead + k) % cap]!);
     return out;

@@ -1,55 +1,135 @@
 /**
- * (account, clientOrderId) -> order, for duplicate detection and lookups by
- * client id. One exchange-wide Map keyed by the client id alone: a single hash
- * table is markedly cheaper on the order path than one Map per account. Orders
- * of different accounts that share a client id are chained through
- * Order.cidNext (newest first); chains are short because a client id is
- * normally unique per account and rarely reused across many accounts at once.
+ * (account, clientOrderId) -> order slot, for duplicate detection and lookups
+ * by client id. One exchange-wide open-addressing table (linear probing,
+ * backward-shift deletion, no tombstones) in an Int32Array of slots, keyed by a
+ * cheap hash of the account id and the string; equality is checked against
+ * the order's own columns (account, client id). No Map, no object per entry:
+ * the string-keyed Map used before was ~20% of the order path.
  */
-import type { Account } from './accounts.ts';
-import type { Order } from './order.ts';
+import type { OrderStore } from './order.ts';
+
+/** FNV-1a over the UTF-16 code units, seeded with the account id. */
+export function cidHash(accountId: number, cid: string): number {
+  let h = (0x811c9dc5 ^ Math.imul(accountId | 0, 0x9e3779b1)) | 0;
+  for (let i = 0; i < cid.length; i++) h = Math.imul(h ^ cid.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 15)) | 0;
+}
 
 export class ClientIdIndex {
-  private readonly map = new Map<string, Order>();
-  /** Head of the chain of the last find(), reused by insertAfterMiss(). */
-  private lastHead: Order | undefined = undefined;
+  /** slot + 1 per bucket (0 = empty). */
+  private table = new Int32Array(1024);
+  /** The hash of the slot in each bucket (saves rehashing on probes, moves and growth). */
+  private hashes = new Int32Array(1024);
+  private mask = 1023;
+  private n = 0;
+  /** Bucket where the last find() missed, reused by insertAfterMiss(). */
+  private lastHash = 0;
+  private lastBucket = -1;
 
-  find(acct: Account, cid: string): Order | undefined {
-    const head = this.map.get(cid);
-    this.lastHead = head;
-    let o = head;
-    while (o !== undefined && o.account !== acct) o = o.cidNext;
-    return o;
-  }
+  constructor(private readonly store: OrderStore) {}
 
-  /** Inserts `o` right after a find() of its (account, client id) that missed. */
-  insertAfterMiss(o: Order): void {
-    o.cidNext = this.lastHead;
-    this.map.set(o.clientOrderId, o);
-  }
-
-  insert(o: Order): void {
-    o.cidNext = this.map.get(o.clientOrderId);
-    this.map.set(o.clientOrderId, o);
-  }
-
-  remove(o: Order): void {
-    const cid = o.clientOrderId;
-    const head = this.map.get(cid);
-    if (head === o) {
-      if (o.cidNext === undefined) this.map.delete(cid);
-      else this.map.set(cid, o.cidNext);
-    } else {
-      let p = head;
-      while (p !== undefined && p.cidNext !== o) p = p.cidNext;
-      if (p !== undefined) p.cidNext = o.cidNext;
+  /** The slot of (accountId, cid), or -1. */
+  find(accountId: number, cid: string): number {
+    const h = cidHash(accountId, cid);
+    const t = this.table;
+    const hs = this.hashes;
+    const m = this.mask;
+    const st = this.store;
+    let b = h & m;
+    for (;;) {
+      const v = t[b]!;
+      if (v === 0) {
+        this.lastHash = h;
+        this.lastBucket = b;
+        return -1;
+      }
+      if (hs[b] === h) {
+        const s = v - 1;
+        if (st.acct[s]!.id === accountId && st.cid[s] === cid) {
+          this.lastBucket = -1;
+          return s;
+        }
+      }
+      b = (b + 1) & m;
     }
-    o.cidNext = undefined;
-    this.lastHead = undefined;
+  }
+
+  /** Inserts `slot` right after a find() of its (account, client id) that missed, with no change in between. */
+  insertAfterMiss(slot: number): void {
+    const b = this.lastBucket;
+    if (b < 0) {
+      this.insert(slot);
+      return;
+    }
+    this.table[b] = slot + 1;
+    this.hashes[b] = this.lastHash;
+    this.lastBucket = -1;
+    if (++this.n * 2 > this.mask) this.resize(this.table.length * 2);
+  }
+
+  insert(slot: number): void {
+    const st = this.store;
+    this.put(cidHash(st.acct[slot]!.id, st.cid[slot]!), slot);
+    this.lastBucket = -1;
+    if (++this.n * 2 > this.mask) this.resize(this.table.length * 2);
+  }
+
+  private put(h: number, slot: number): void {
+    const t = this.table;
+    const m = this.mask;
+    let b = h & m;
+    while (t[b] !== 0) b = (b + 1) & m;
+    t[b] = slot + 1;
+    this.hashes[b] = h;
+  }
+
+  remove(slot: number): void {
+    this.lastBucket = -1;
+    const st = this.store;
+    const t = this.table;
+    const hs = this.hashes;
+    const m = this.mask;
+    const h = cidHash(st.acct[slot]!.id, st.cid[slot]!);
+    let b = h & m;
+    for (;;) {
+      const v = t[b]!;
+      if (v === 0) return;
+      if (v === slot + 1) break;
+      b = (b + 1) & m;
+    }
+    // backward-shift deletion: move later members of the probe run into the hole
+    let hole = b;
+    let j = b;
+    for (;;) {
+      j = (j + 1) & m;
+      const v = t[j]!;
+      if (v === 0) break;
+      const home = hs[j]! & m;
+      // keep entry j where it is if its home lies cyclically in (hole, j]
+      const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (stays) continue;
+      t[hole] = v;
+      hs[hole] = hs[j]!;
+      hole = j;
+    }
+    t[hole] = 0;
+    this.n--;
+  }
+
+  private resize(size: number): void {
+    const ot = this.table;
+    const oh = this.hashes;
+    this.table = new Int32Array(size);
+    this.hashes = new Int32Array(size);
+    this.mask = size - 1;
+    for (let b = 0; b < ot.length; b++) if (ot[b] !== 0) this.put(oh[b]!, ot[b]! - 1);
   }
 
   clear(): void {
-    this.map.clear();
-    this.lastHead = undefined;
+    this.table = new Int32Array(1024);
+    this.hashes = new Int32Array(1024);
+    this.mask = 1023;
+    this.n = 0;
+    this.lastBucket = -1;
   }
 }

@@ -10,8 +10,9 @@
  * them until the command is durable.
  *
  * Hot path notes: one Map lookup by string per command (the symbol), numeric
- * Map lookups for accounts and orders, book events read straight from the
- * book's typed array, one small fixed-shape object per order.
+ * Map lookup for the account, order records in typed-array columns addressed
+ * by slot (engine/order.ts; no object per order), an open-addressing typed
+ * table for client ids, book events read straight from the book's typed array.
  */
 import { createHash } from 'node:crypto';
 import { AurexError, Code } from './codes.ts';
@@ -39,7 +40,29 @@ import type {
 } from './types.ts';
 import type { AccountView, BookView, IndexView, RankingEntry } from './core-api.ts';
 import { Account, buyReserve, feeOf } from './accounts.ts';
-import { BUY, SELL, Order } from './order.ts';
+import {
+  BUY,
+  F_LIVE,
+  F_PENDING_STOP,
+  F_POST_ONLY,
+  K_LIMIT,
+  K_STOP,
+  K_STOP_LIMIT,
+  KIND_NAMES,
+  NIL,
+  OrderStore,
+  SELL,
+  STATUS_NAMES,
+  ST_CANCELLED,
+  ST_EXPIRED,
+  ST_FILLED,
+  ST_NEW,
+  ST_OPEN,
+  ST_PARTIAL,
+  ST_REJECTED,
+  kindCode,
+  statusCode,
+} from './order.ts';
 import { SymbolEngine } from './symbol-engine.ts';
 import { OrderTable } from './order-table.ts';
 import { ClientIdIndex } from './client-id-index.ts';
@@ -76,9 +99,10 @@ export interface ExchangeOptions {
   /** New orders + replaces per account per second of command time. Default 10,000. */
   maxOrdersPerSecond?: number;
   /**
-   * Terminal orders kept per account for queries and duplicate detection. Default 256:
-   * retained order records are live heap the collector keeps walking, so the window is
-   * sized for resubmission after a reconnect, not for history (that is PostgreSQL's).
+   * Terminal orders kept per account for queries and duplicate detection. Default 1,024.
+   * Order records are typed-array columns (engine/order.ts), not heap objects, so a
+   * retained order costs ~200 bytes and nothing to the collector; the window is still
+   * bounded (full history is PostgreSQL's).
    */
   retainTerminalOrders?: number;
   /** Trades kept per account for history queries. Default 1,000. */
@@ -106,10 +130,6 @@ const OP_CANCEL = 1;
 const OP_REPLACE = 2;
 const OP_TRIGGER = 3;
 
-function isStopKind(k: OrderKind): boolean {
-  return k === 'STOP' || k === 'STOP_LIMIT';
-}
-
 function result(code: Code, seq: number, ts: number, order: OrderView | undefined, trades: TradeEvent[] | undefined): CommandResult {
   return { code, seq, ts, order, duplicate: undefined, trades, cancelled: undefined };
 }
@@ -118,9 +138,17 @@ export class Exchange {
   private readonly symbolsByName = new Map<string, SymbolEngine>();
   private readonly symbolList: SymbolEngine[] = [];
   private readonly accounts = new Map<number, Account>();
-  /** Live orders and retained terminal ones, by engine id. */
+  /** Order records (live and retained terminal ones) as columns, by slot. */
+  private readonly store = new OrderStore();
+  /** Engine order id -> slot. */
   private readonly orders = new OrderTable();
-  private readonly byCid = new ClientIdIndex();
+  private readonly byCid = new ClientIdIndex(this.store);
+  /**
+   * The order whose view the running command returns: if it is evicted (its slot
+   * freed) before the command ends, its final view is kept here.
+   */
+  private pinned = NIL;
+  private pinnedView: OrderView | undefined = undefined;
   private readonly indexByName = new Map<string, MarketIndex>();
   private readonly makeBook: BookFactory;
   private readonly bookConfig: BookConfig;
@@ -129,6 +157,8 @@ export class Exchange {
   private readonly keepTerminal: number;
   private readonly keepTrades: number;
   private listener: ExchangeListener = NOOP_LISTENER;
+  /** False without a listener (recovery, tools): reports are only counted (accountSeq), not built. */
+  private reports = false;
 
   private seq = 0;
   private lastTs = 0;
@@ -149,7 +179,7 @@ export class Exchange {
     this.bookConfig = opts.bookConfig ?? {};
     this.maxOpen = opts.maxOpenOrdersPerAccount ?? 10_000;
     this.maxRate = opts.maxOrdersPerSecond ?? 10_000;
-    this.keepTerminal = opts.retainTerminalOrders ?? 256;
+    this.keepTerminal = opts.retainTerminalOrders ?? 1_024;
     this.keepTrades = opts.retainTrades ?? 1_000;
     for (const ic of market.indices) this.indexByName.set(ic.name, new MarketIndex(ic));
     for (const sc of market.symbols) {
@@ -166,6 +196,7 @@ export class Exchange {
 
   setListener(l: ExchangeListener | undefined): void {
     this.listener = l ?? NOOP_LISTENER;
+    this.reports = this.listener !== NOOP_LISTENER;
   }
 
   // =============================================================== commands
@@ -214,9 +245,10 @@ export class Exchange {
     if (acct === undefined) return this.rejectNew(cmd, Code.UNKNOWN_ACCOUNT, undefined, seq, ts);
     const sym = this.symbolsByName.get(cmd.symbol);
     if (sym === undefined) return this.rejectNew(cmd, Code.UNKNOWN_SYMBOL, acct, seq, ts);
-    const dup = this.byCid.find(acct, cmd.clientOrderId);
-    if (dup !== undefined) {
-      const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, dup.view(), undefined);
+    const st = this.store;
+    const dup = this.byCid.find(acct.id, cmd.clientOrderId);
+    if (dup >= 0) {
+      const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, st.view(dup), undefined);
       r.duplicate = true;
       return r;
     }
@@ -246,23 +278,66 @@ export class Exchange {
     }
     const postOnly = cmd.postOnly === true;
     const bookType = bookTypeOf(kind) | (postOnly ? OrderFlag.POST_ONLY : 0);
-    const o = new Order(++this.lastOrderId, cmd.clientOrderId, acct, sym, side, kind, bookType, resPrice, stopPrice, postOnly, qty, resPrice, reserve, ts, seq);
+    const kc = kindCode(kind);
+    const stop = kc === K_STOP || kc === K_STOP_LIMIT;
+    const id = ++this.lastOrderId;
+    const o = st.alloc();
+    st.id[o] = id;
+    st.cid[o] = cmd.clientOrderId;
+    st.acct[o] = acct;
+    st.sym[o] = sym;
+    st.side[o] = side;
+    st.kind[o] = kc;
+    st.bookType[o] = bookType;
+    st.price[o] = resPrice;
+    st.stopPrice[o] = stopPrice;
+    st.qty[o] = qty;
+    st.filled[o] = 0;
+    st.remaining[o] = qty;
+    st.notional[o] = 0;
+    st.resPrice[o] = resPrice;
+    st.reserved[o] = reserve;
+    st.status[o] = ST_NEW;
+    st.code[o] = Code.OK;
+    st.createdTs[o] = ts;
+    st.updatedTs[o] = ts;
+    st.lastSeq[o] = seq;
+    st.flags[o] = F_LIVE | (postOnly ? F_POST_ONLY : 0) | (stop ? F_PENDING_STOP : 0);
     acct.openCount++;
-    acct.linkLive(o);
-    this.orders.set(o.id, o);
+    acct.linkLive(st, o);
+    this.orders.set(id, o);
     this.byCid.insertAfterMiss(o);
-    if (isStopKind(kind)) {
-      o.pendingStop = true;
+    // The view is taken before a possible eviction can free the slot (retention 0).
+    let view: OrderView;
+    if (stop) {
       this.exec('ACCEPTED', o, seq, ts);
       sym.addStop(o);
       // A stop whose condition already holds triggers at once, like one triggered by the next print.
-      this.runStops(sym, seq, ts);
+      view = this.runStopsFor(sym, o, seq, ts);
     } else {
-      const n = sym.book.submit(o.id, acct.id, side, bookType, resPrice, qty, ts);
+      this.pinned = o;
+      this.pinnedView = undefined;
+      const n = sym.book.submit(id, acct.id, side, bookType, resPrice, qty, ts);
       this.drain(sym, n, o, OP_NEW, seq, ts);
       if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
+      view = this.takePinnedView(o);
     }
-    return result(Code.OK, seq, ts, o.view(), this.cmdTrades);
+    return result(Code.OK, seq, ts, view, this.cmdTrades);
+  }
+
+  /** Runs the symbol's stops while keeping `o`'s final view even if it gets evicted meanwhile. */
+  private runStopsFor(sym: SymbolEngine, o: number, seq: number, ts: number): OrderView {
+    this.pinned = o;
+    this.pinnedView = undefined;
+    this.runStops(sym, seq, ts);
+    return this.takePinnedView(o);
+  }
+
+  private takePinnedView(o: number): OrderView {
+    const v = this.pinnedView ?? this.store.view(o);
+    this.pinned = NIL;
+    this.pinnedView = undefined;
+    return v;
   }
 
   private rejectNew(cmd: NewOrderCmd, code: Code, acct: Account | undefined, seq: number, ts: number): CommandResult {
@@ -286,7 +361,8 @@ export class Exchange {
       updatedTs: ts,
       lastSeq: seq,
     };
-    if (acct !== undefined) {
+    if (acct !== undefined && !this.reports) acct.execSeq++;
+    else if (acct !== undefined) {
       this.listener.onExec({
         accountSeq: ++acct.execSeq,
         accountId: acct.id,
@@ -319,8 +395,9 @@ export class Exchange {
    * Walks the `n` events of the op just sent for `cur` and applies them:
    * settlement for trades, lifecycle for rests/cancels/rejects/replaces.
    */
-  private drain(sym: SymbolEngine, n: number, cur: Order, op: number, seq: number, ts: number): void {
+  private drain(sym: SymbolEngine, n: number, cur: number, op: number, seq: number, ts: number): void {
     const ev = sym.book.events;
+    const st = this.store;
     let changed = false;
     this.bookReject = Code.OK;
     for (let i = 0, p = 0; i < n; i++, p += EV_STRIDE) {
@@ -331,30 +408,29 @@ export class Exchange {
         changed = true;
         this.fill(sym, ev[p + 1]!, cur, ev[p + 3]!, ev[p + 4]!, ev[p + 5]!, ev[p + 6]!, seq, ts);
       } else if (k === EvKind.RESTED) {
-        cur.status = cur.filledQty > 0 ? 'PARTIALLY_FILLED' : 'OPEN';
+        st.status[cur] = st.filled[cur]! > 0 ? ST_PARTIAL : ST_OPEN;
       } else if (k === EvKind.ACCEPTED) {
         if (op === OP_NEW) this.exec('ACCEPTED', cur, seq, ts);
       } else if (k === EvKind.CANCELLED) {
         const id = ev[p + 1]!;
-        const o = id === cur.id ? cur : this.orders.get(id)!;
+        const o = id === st.id[cur] ? cur : this.orders.get(id);
         const reason = this.cancelReason !== Code.OK && o === cur ? this.cancelReason : (ev[p + 3]! as Code);
         this.finish(o, reason, seq, ts);
       } else if (k === EvKind.REJECTED) {
         const code = ev[p + 2]! as Code;
         this.bookReject = code;
         if (op === OP_NEW || op === OP_TRIGGER) {
-          cur.status = 'REJECTED';
-          cur.code = code;
-          cur.remainingQty = 0;
-          this.closeOrder(cur, seq, ts);
-          this.exec('REJECTED', cur, seq, ts);
+          st.status[cur] = ST_REJECTED;
+          st.code[cur] = code;
+          st.remaining[cur] = 0;
+          this.exec('REJECTED', cur, seq, ts, true);
         }
       } else if (k === EvKind.REPLACED) {
-        cur.price = ev[p + 2]!;
-        cur.remainingQty = ev[p + 3]!;
-        cur.qty = cur.filledQty + cur.remainingQty;
-        cur.updatedTs = ts;
-        cur.lastSeq = seq;
+        st.price[cur] = ev[p + 2]!;
+        st.remaining[cur] = ev[p + 3]!;
+        st.qty[cur] = st.filled[cur]! + st.remaining[cur]!;
+        st.updatedTs[cur] = ts;
+        st.lastSeq[cur] = seq;
         this.exec('REPLACED', cur, seq, ts);
       }
     }
@@ -362,45 +438,46 @@ export class Exchange {
   }
 
   /** Settles one trade: both accounts in the same step as the match. */
-  private fill(sym: SymbolEngine, makerId: number, taker: Order, price: number, qty: number, makerRem: number, takerRem: number, seq: number, ts: number): void {
-    const maker = this.orders.get(makerId)!;
+  private fill(sym: SymbolEngine, makerId: number, taker: number, price: number, qty: number, makerRem: number, takerRem: number, seq: number, ts: number): void {
+    const st = this.store;
+    const maker = this.orders.get(makerId);
     const notional = price * sym.tickSize * qty;
     const makerFee = feeOf(notional, sym.makerFeeBps);
     const takerFee = feeOf(notional, sym.takerFeeBps);
-    const takerBuys = taker.side === BUY;
+    const takerBuys = st.side[taker] === BUY;
     const buy = takerBuys ? taker : maker;
     const sell = takerBuys ? maker : taker;
     const buyFee = takerBuys ? takerFee : makerFee;
     const sellFee = takerBuys ? makerFee : takerFee;
-    const ba = buy.account;
-    const sa = sell.account;
+    const ba = st.acct[buy]!;
+    const sa = st.acct[sell]!;
     const si = sym.idx;
     // buyer: pay notional + fee out of the reservation, which shrinks to what the remainder needs
     ba.cash -= notional + buyFee;
-    const newRes = buyReserve(buy.resPrice, takerBuys ? takerRem : makerRem, sym.tickSize, sym.maxFeeBps);
-    ba.reservedCash -= buy.reserved - newRes;
-    buy.reserved = newRes;
+    const newRes = buyReserve(st.resPrice[buy]!, takerBuys ? takerRem : makerRem, sym.tickSize, sym.maxFeeBps);
+    ba.reservedCash -= st.reserved[buy]! - newRes;
+    st.reserved[buy] = newRes;
     ba.shares[si] += qty;
     // seller: deliver reserved shares, receive notional - fee
     sa.shares[si] -= qty;
     sa.reservedShares[si] -= qty;
-    sell.reserved -= qty;
+    st.reserved[sell] -= qty;
     sa.cash += notional - sellFee;
     this.feesCollected += buyFee + sellFee;
 
     const pq = price * qty;
-    maker.filledQty += qty;
-    maker.filledNotionalTicks += pq;
-    maker.remainingQty = makerRem;
-    maker.updatedTs = ts;
-    maker.lastSeq = seq;
-    maker.status = makerRem === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
-    taker.filledQty += qty;
-    taker.filledNotionalTicks += pq;
-    taker.remainingQty = takerRem;
-    taker.updatedTs = ts;
-    taker.lastSeq = seq;
-    taker.status = takerRem === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+    st.filled[maker] += qty;
+    st.notional[maker] += pq;
+    st.remaining[maker] = makerRem;
+    st.updatedTs[maker] = ts;
+    st.lastSeq[maker] = seq;
+    st.status[maker] = makerRem === 0 ? ST_FILLED : ST_PARTIAL;
+    st.filled[taker] += qty;
+    st.notional[taker] += pq;
+    st.remaining[taker] = takerRem;
+    st.updatedTs[taker] = ts;
+    st.lastSeq[taker] = seq;
+    st.status[taker] = takerRem === 0 ? ST_FILLED : ST_PARTIAL;
 
     const t: TradeEvent = {
       tradeId: ++this.lastTradeId,
@@ -409,8 +486,8 @@ export class Exchange {
       symbol: sym.symbol,
       price,
       qty,
-      buyOrderId: buy.id,
-      sellOrderId: sell.id,
+      buyOrderId: st.id[buy]!,
+      sellOrderId: st.id[sell]!,
       buyAccountId: ba.id,
       sellAccountId: sa.id,
       aggressor: takerBuys ? 'BUY' : 'SELL',
@@ -430,86 +507,110 @@ export class Exchange {
   }
 
   /** The order (or its remainder) left: CANCELLED/EXPIRED with a reason. */
-  private finish(o: Order, reason: Code, seq: number, ts: number): void {
-    o.status = reason === Code.CANCEL_EXPIRED ? 'EXPIRED' : 'CANCELLED';
-    o.code = reason;
-    o.remainingQty = 0;
-    o.updatedTs = ts;
-    o.lastSeq = seq;
-    this.closeOrder(o, seq, ts);
-    this.exec(reason === Code.CANCEL_EXPIRED ? 'EXPIRED' : 'CANCELLED', o, seq, ts);
+  private finish(o: number, reason: Code, seq: number, ts: number): void {
+    const st = this.store;
+    st.status[o] = reason === Code.CANCEL_EXPIRED ? ST_EXPIRED : ST_CANCELLED;
+    st.code[o] = reason;
+    st.remaining[o] = 0;
+    st.updatedTs[o] = ts;
+    st.lastSeq[o] = seq;
+    this.exec(reason === Code.CANCEL_EXPIRED ? 'EXPIRED' : 'CANCELLED', o, seq, ts, true);
   }
 
   /** Terminal: release what is still reserved, count it closed, retain it for queries. */
-  private closeOrder(o: Order, seq: number, ts: number): void {
-    if (!o.live) return;
-    o.live = false;
-    o.updatedTs = ts;
-    o.lastSeq = seq;
-    const a = o.account;
+  private closeOrder(o: number, seq: number, ts: number): void {
+    const st = this.store;
+    const fl = st.flags[o]!;
+    if ((fl & F_LIVE) === 0) return;
+    st.flags[o] = fl & ~(F_LIVE | F_PENDING_STOP);
+    st.updatedTs[o] = ts;
+    st.lastSeq[o] = seq;
+    const a = st.acct[o]!;
     a.openCount--;
-    a.unlinkLive(o);
-    if (o.reserved !== 0) {
-      if (o.side === BUY) a.reservedCash -= o.reserved;
-      else a.reservedShares[o.sym.idx] -= o.reserved;
-      o.reserved = 0;
+    a.unlinkLive(st, o);
+    const res = st.reserved[o]!;
+    if (res !== 0) {
+      if (st.side[o] === BUY) a.reservedCash -= res;
+      else a.reservedShares[st.sym[o]!.idx] -= res;
+      st.reserved[o] = 0;
     }
     const evicted = a.retainTerminal(o, this.keepTerminal);
-    if (evicted !== undefined) this.forget(evicted);
+    if (evicted !== NIL) this.forget(evicted);
   }
 
-  /** An order leaves the terminal retention: no longer queryable nor a duplicate candidate. */
-  private forget(o: Order): void {
-    this.orders.delete(o.id);
+  /** An order leaves the terminal retention: no longer queryable nor a duplicate candidate; its slot is reused. */
+  private forget(o: number): void {
+    if (o === this.pinned) this.pinnedView = this.store.view(o);
+    this.orders.delete(this.store.id[o]!);
     this.byCid.remove(o);
+    this.store.release(o);
   }
 
-  private exec(kind: ExecKind, o: Order, seq: number, ts: number): void {
-    const a = o.account;
-    this.listener.onExec({
-      accountSeq: ++a.execSeq,
+  /**
+   * One execution report. With `close`, the order is closed first (its
+   * reservation released and the slot possibly evicted) but the report still
+   * describes it: the fields are read before.
+   */
+  private exec(kind: ExecKind, o: number, seq: number, ts: number, close = false): void {
+    const st = this.store;
+    const a = st.acct[o]!;
+    if (!this.reports) {
+      if (close) this.closeOrder(o, seq, ts);
+      a.execSeq++;
+      return;
+    }
+    const r: ExecReport = {
+      accountSeq: 0,
       accountId: a.id,
       seq,
       ts,
       kind,
-      orderId: o.id,
-      clientOrderId: o.clientOrderId,
-      symbol: o.sym.symbol,
-      side: o.side === BUY ? 'BUY' : 'SELL',
-      orderKind: o.kind,
-      price: o.price,
-      qty: o.qty,
-      filledQty: o.filledQty,
-      remainingQty: o.remainingQty,
-      status: o.status,
-      code: o.code,
+      orderId: st.id[o]!,
+      clientOrderId: st.cid[o]!,
+      symbol: st.sym[o]!.symbol,
+      side: st.side[o] === BUY ? 'BUY' : 'SELL',
+      orderKind: KIND_NAMES[st.kind[o]!]!,
+      price: st.price[o]!,
+      qty: st.qty[o]!,
+      filledQty: st.filled[o]!,
+      remainingQty: st.remaining[o]!,
+      status: STATUS_NAMES[st.status[o]!]!,
+      code: st.code[o]! as Code,
       tradeId: undefined,
       lastPrice: undefined,
       lastQty: undefined,
       liquidity: undefined,
       fee: undefined,
-    });
+    };
+    if (close) this.closeOrder(o, seq, ts);
+    r.accountSeq = ++a.execSeq;
+    this.listener.onExec(r);
   }
 
-  private execFill(o: Order, t: TradeEvent, liquidity: 'MAKER' | 'TAKER', fee: number, seq: number, ts: number): void {
-    const a = o.account;
+  private execFill(o: number, t: TradeEvent, liquidity: 'MAKER' | 'TAKER', fee: number, seq: number, ts: number): void {
+    const st = this.store;
+    const a = st.acct[o]!;
+    if (!this.reports) {
+      a.execSeq++;
+      return;
+    }
     this.listener.onExec({
       accountSeq: ++a.execSeq,
       accountId: a.id,
       seq,
       ts,
       kind: 'FILL',
-      orderId: o.id,
-      clientOrderId: o.clientOrderId,
-      symbol: o.sym.symbol,
-      side: o.side === BUY ? 'BUY' : 'SELL',
-      orderKind: o.kind,
-      price: o.price,
-      qty: o.qty,
-      filledQty: o.filledQty,
-      remainingQty: o.remainingQty,
-      status: o.status,
-      code: o.code,
+      orderId: st.id[o]!,
+      clientOrderId: st.cid[o]!,
+      symbol: st.sym[o]!.symbol,
+      side: st.side[o] === BUY ? 'BUY' : 'SELL',
+      orderKind: KIND_NAMES[st.kind[o]!]!,
+      price: st.price[o]!,
+      qty: st.qty[o]!,
+      filledQty: st.filled[o]!,
+      remainingQty: st.remaining[o]!,
+      status: STATUS_NAMES[st.status[o]!]!,
+      code: st.code[o]! as Code,
       tradeId: t.tradeId,
       lastPrice: t.price,
       lastQty: t.qty,
@@ -520,31 +621,33 @@ export class Exchange {
 
   /** Triggers stops in order while the last price satisfies them (a triggered stop's trades may trigger more). */
   private runStops(sym: SymbolEngine, seq: number, ts: number): void {
+    const st = this.store;
     for (;;) {
-      const o = sym.takeTriggered();
-      if (o === undefined) return;
-      o.pendingStop = false;
-      o.updatedTs = ts;
-      o.lastSeq = seq;
+      const o = sym.takeTriggered(st.side, st.stopPrice);
+      if (o < 0) return;
+      st.flags[o] &= ~F_PENDING_STOP;
+      st.updatedTs[o] = ts;
+      st.lastSeq[o] = seq;
       this.exec('TRIGGERED', o, seq, ts);
-      const n = sym.book.submit(o.id, o.account.id, o.side as 0 | 1, o.bookType, o.price, o.remainingQty, ts);
+      const n = sym.book.submit(st.id[o]!, st.acct[o]!.id, st.side[o] as 0 | 1, st.bookType[o]!, st.price[o]!, st.remaining[o]!, ts);
       this.drain(sym, n, o, OP_TRIGGER, seq, ts);
     }
   }
 
   // ---------------------------------------------------------------- cancel / replace
-  private findOrder(acct: Account, orderId: number | undefined, clientOrderId: string | undefined): Order | Code {
-    let o: Order | undefined;
+  /** The slot of the caller's order (>= 0), or a reject code as a negative number. */
+  private findOrder(acct: Account, orderId: number | undefined, clientOrderId: string | undefined): number {
+    let o: number;
     if (orderId !== undefined && orderId !== 0) {
-      o = this.orders.get(orderId);
-      if (o === undefined) return Code.UNKNOWN_ORDER;
-      if (o.account !== acct) return Code.NOT_ORDER_OWNER;
-      if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== o.clientOrderId) return Code.UNKNOWN_ORDER;
+      o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
+      if (o < 0) return -Code.UNKNOWN_ORDER;
+      if (this.store.acct[o] !== acct) return -Code.NOT_ORDER_OWNER;
+      if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== this.store.cid[o]) return -Code.UNKNOWN_ORDER;
     } else if (clientOrderId !== undefined && clientOrderId !== '') {
-      o = this.byCid.find(acct, clientOrderId);
-      if (o === undefined) return Code.UNKNOWN_ORDER;
+      o = this.byCid.find(acct.id, clientOrderId);
+      if (o < 0) return -Code.UNKNOWN_ORDER;
     } else {
-      return Code.MISSING_FIELD;
+      return -Code.MISSING_FIELD;
     }
     return o;
   }
@@ -553,22 +656,25 @@ export class Exchange {
     const acct = this.accounts.get(cmd.accountId);
     if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
     const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
-    if (typeof o === 'number') return result(o, seq, ts, undefined, undefined);
-    if (!o.live) return result(Code.ORDER_NOT_OPEN, seq, ts, o.view(), undefined);
+    if (o < 0) return result(-o as Code, seq, ts, undefined, undefined);
+    if (!this.store.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.store.view(o), undefined);
+    this.pinned = o;
+    this.pinnedView = undefined;
     this.cancelLive(o, Code.CANCEL_BY_USER, seq, ts);
-    return result(Code.OK, seq, ts, o.view(), undefined);
+    return result(Code.OK, seq, ts, this.takePinnedView(o), undefined);
   }
 
-  private cancelLive(o: Order, reason: Code, seq: number, ts: number): void {
-    if (o.pendingStop) {
-      o.sym.removeStop(o);
-      o.pendingStop = false;
+  private cancelLive(o: number, reason: Code, seq: number, ts: number): void {
+    const st = this.store;
+    const sym = st.sym[o]!;
+    if (st.isPendingStop(o)) {
+      sym.removeStop(o);
+      st.flags[o] &= ~F_PENDING_STOP;
       this.finish(o, reason, seq, ts);
       return;
     }
-    const sym = o.sym;
     this.cancelReason = reason === Code.CANCEL_BY_USER ? Code.OK : reason;
-    const n = sym.book.cancel(o.id);
+    const n = sym.book.cancel(st.id[o]!);
     this.drain(sym, n, o, OP_CANCEL, seq, ts);
     this.cancelReason = Code.OK;
   }
@@ -577,50 +683,55 @@ export class Exchange {
     const acct = this.accounts.get(cmd.accountId);
     if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
     const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
-    if (typeof o === 'number') return result(o, seq, ts, undefined, undefined);
-    if (!o.live) return result(Code.ORDER_NOT_OPEN, seq, ts, o.view(), undefined);
-    if (o.pendingStop || (o.kind !== 'LIMIT' && o.kind !== 'STOP_LIMIT')) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, o.view(), undefined);
-    const sym = o.sym;
-    if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, o.view(), undefined);
-    if (sym.halted) return result(Code.SYMBOL_HALTED, seq, ts, o.view(), undefined);
+    if (o < 0) return result(-o as Code, seq, ts, undefined, undefined);
+    const st = this.store;
+    if (!st.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, st.view(o), undefined);
+    const kc = st.kind[o]!;
+    if (st.isPendingStop(o) || (kc !== K_LIMIT && kc !== K_STOP_LIMIT)) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, st.view(o), undefined);
+    const sym = st.sym[o]!;
+    if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, st.view(o), undefined);
+    if (sym.halted) return result(Code.SYMBOL_HALTED, seq, ts, st.view(o), undefined);
     const qty = cmd.qty;
     let code = checkQty(sym, qty);
-    if (code !== Code.OK) return result(code, seq, ts, o.view(), undefined);
+    if (code !== Code.OK) return result(code, seq, ts, st.view(o), undefined);
     const price = checkLimitPrice(sym, cmd.price);
-    if (price < 0) return result(-price as Code, seq, ts, o.view(), undefined);
+    if (price < 0) return result(-price as Code, seq, ts, st.view(o), undefined);
     code = checkNotional(sym, price, qty);
-    if (code !== Code.OK) return result(code, seq, ts, o.view(), undefined);
-    if (o.postOnly) {
+    if (code !== Code.OK) return result(code, seq, ts, st.view(o), undefined);
+    const side = st.side[o]!;
+    if (st.isPostOnly(o)) {
       // A post-only order must stay passive after a reprice as well.
-      const opp = o.side === BUY ? sym.book.bestAsk() : sym.book.bestBid();
-      if (opp > 0 && (o.side === BUY ? price >= opp : price <= opp)) return result(Code.POST_ONLY_WOULD_CROSS, seq, ts, o.view(), undefined);
+      const opp = side === BUY ? sym.book.bestAsk() : sym.book.bestBid();
+      if (opp > 0 && (side === BUY ? price >= opp : price <= opp)) return result(Code.POST_ONLY_WOULD_CROSS, seq, ts, st.view(o), undefined);
     }
-    const oldRes = o.reserved;
-    const oldResPrice = o.resPrice;
+    const oldRes = st.reserved[o]!;
+    const oldResPrice = st.resPrice[o]!;
     let delta: number;
-    if (o.side === BUY) {
+    if (side === BUY) {
       delta = buyReserve(price, qty, sym.tickSize, sym.maxFeeBps) - oldRes;
-      if (delta > acct.cash - acct.reservedCash) return result(Code.INSUFFICIENT_BUYING_POWER, seq, ts, o.view(), undefined);
+      if (delta > acct.cash - acct.reservedCash) return result(Code.INSUFFICIENT_BUYING_POWER, seq, ts, st.view(o), undefined);
       acct.reservedCash += delta;
     } else {
       delta = qty - oldRes;
-      if (delta > acct.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, o.view(), undefined);
+      if (delta > acct.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, st.view(o), undefined);
       acct.reservedShares[sym.idx] += delta;
     }
-    o.reserved = oldRes + delta;
-    o.resPrice = price;
-    const n = sym.book.replace(o.id, price, qty);
+    st.reserved[o] = oldRes + delta;
+    st.resPrice[o] = price;
+    this.pinned = o;
+    this.pinnedView = undefined;
+    const n = sym.book.replace(st.id[o]!, price, qty);
     this.drain(sym, n, o, OP_REPLACE, seq, ts);
     if (this.bookReject !== Code.OK) {
-      // The book refused: undo the reservation change; nothing else moved.
-      if (o.side === BUY) acct.reservedCash -= delta;
+      // The book refused: undo the reservation change; nothing else moved (the order is still live).
+      if (side === BUY) acct.reservedCash -= delta;
       else acct.reservedShares[sym.idx] -= delta;
-      o.reserved = oldRes;
-      o.resPrice = oldResPrice;
-      return result(this.bookReject, seq, ts, o.view(), undefined);
+      st.reserved[o] = oldRes;
+      st.resPrice[o] = oldResPrice;
+      return result(this.bookReject, seq, ts, this.takePinnedView(o), undefined);
     }
     if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
-    return result(Code.OK, seq, ts, o.view(), this.cmdTrades);
+    return result(Code.OK, seq, ts, this.takePinnedView(o), this.cmdTrades);
   }
 
   private massCancel(cmd: MassCancelCmd, seq: number, ts: number): CommandResult {
@@ -631,9 +742,15 @@ export class Exchange {
       sym = this.symbolsByName.get(cmd.symbol);
       if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
     }
-    const victims = acct.liveOrders().filter((o) => sym === undefined || o.sym === sym);
+    const st = this.store;
+    // By order id, not slot: a cancel may evict (and free) slots of orders cancelled before.
+    const victims: number[] = [];
+    for (const o of acct.liveOrders(st)) if (sym === undefined || st.sym[o] === sym) victims.push(st.id[o]!);
     const reason = cmd.reason >= 300 && cmd.reason < 400 ? cmd.reason : Code.CANCEL_BY_USER;
-    for (const o of victims) this.cancelLive(o, reason, seq, ts);
+    for (const id of victims) {
+      const o = this.orders.get(id);
+      if (o >= 0 && st.isLive(o)) this.cancelLive(o, reason, seq, ts);
+    }
     const r = result(Code.OK, seq, ts, undefined, undefined);
     r.cancelled = victims.length;
     return r;
@@ -746,21 +863,23 @@ export class Exchange {
     const acct = this.accounts.get(accountId);
     if (acct === undefined) return undefined;
     const o = this.findOrder(acct, ref.orderId, ref.clientOrderId);
-    return typeof o === 'number' ? undefined : o.view();
+    return o < 0 ? undefined : this.store.view(o);
   }
 
   /** Any order by id (admin/internal use: no ownership check). */
   orderById(orderId: number): OrderView | undefined {
-    return this.orders.get(orderId)?.view();
+    const o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
+    return o < 0 ? undefined : this.store.view(o);
   }
 
   openOrders(accountId: number, symbol?: string): OrderView[] {
     const acct = this.accounts.get(accountId);
     if (acct === undefined) return [];
+    const st = this.store;
     return acct
-      .liveOrders()
-      .filter((o) => symbol === undefined || o.sym.symbol === symbol)
-      .map((o) => o.view());
+      .liveOrders(st)
+      .filter((o) => symbol === undefined || st.sym[o]!.symbol === symbol)
+      .map((o) => st.view(o));
   }
 
   accountTrades(accountId: number, opts: { symbol?: string; limit?: number; afterTradeId?: number } = {}): TradeEvent[] {
@@ -775,9 +894,11 @@ export class Exchange {
 
   /** Trades of one order (from its account's retained history). */
   orderTrades(orderId: number, accountId?: number): TradeEvent[] {
-    const o = this.orders.get(orderId);
-    if (o === undefined || (accountId !== undefined && o.account.id !== accountId)) return [];
-    return o.account
+    const o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
+    if (o < 0) return [];
+    const a = this.store.acct[o]!;
+    if (accountId !== undefined && a.id !== accountId) return [];
+    return a
       .tradeList()
       .filter((t) => t.buyOrderId === orderId || t.sellOrderId === orderId);
   }
@@ -835,23 +956,27 @@ export class Exchange {
     const resCash = new Map<number, number>();
     const resShares = new Map<string, number>();
     const open = new Map<number, number>();
-    for (const o of this.orders.values()) {
+    const st = this.store;
+    for (const slot of this.orders.slots()) {
+      const o = this.recordOf(slot);
+      const sym = st.sym[slot]!;
       if (!o.live) {
-        if (o.reserved !== 0) bad.push(`order ${o.id} closed with reservation ${o.reserved}`);
+        if (o.reserved !== 0) bad.push(`order ${o.orderId} closed with reservation ${o.reserved}`);
         continue;
       }
-      const aid = o.account.id;
+      const aid = o.accountId;
       open.set(aid, (open.get(aid) ?? 0) + 1);
-      if (o.side === BUY) {
+      if (o.side === 'BUY') {
         resCash.set(aid, (resCash.get(aid) ?? 0) + o.reserved);
-        const need = buyReserve(o.resPrice, o.remainingQty, o.sym.tickSize, o.sym.maxFeeBps);
-        if (o.reserved !== need) bad.push(`buy order ${o.id} holds ${o.reserved}, needs ${need}`);
+        const need = buyReserve(o.resPrice, o.remainingQty, sym.tickSize, sym.maxFeeBps);
+        if (o.reserved !== need) bad.push(`buy order ${o.orderId} holds ${o.reserved}, needs ${need}`);
       } else {
-        const k = `${aid}:${o.sym.idx}`;
+        const k = `${aid}:${sym.idx}`;
         resShares.set(k, (resShares.get(k) ?? 0) + o.reserved);
-        if (o.reserved !== o.remainingQty) bad.push(`sell order ${o.id} holds ${o.reserved} shares, remaining ${o.remainingQty}`);
+        if (o.reserved !== o.remainingQty) bad.push(`sell order ${o.orderId} holds ${o.reserved} shares, remaining ${o.remainingQty}`);
       }
-      if (!o.pendingStop && o.sym.book.orderInfo(o.id)?.remaining !== o.remainingQty) bad.push(`order ${o.id} not on the book as expected`);
+      if (!o.pendingStop && sym.book.orderInfo(o.orderId)?.remaining !== o.remainingQty) bad.push(`order ${o.orderId} not on the book as expected`);
+      if (this.byCid.find(aid, o.clientOrderId) !== slot) bad.push(`order ${o.orderId} not found by its client id`);
     }
     for (const a of this.accounts.values()) {
       if (a.cash < 0) bad.push(`account ${a.id} cash ${a.cash} < 0`);
@@ -868,7 +993,8 @@ export class Exchange {
     let booked = 0;
     for (const s of this.symbolList) booked += s.book.orderCount();
     let onBook = 0;
-    for (const o of this.orders.values()) if (o.live && !o.pendingStop) onBook++;
+    for (const slot of this.orders.slots()) if (st.isLive(slot) && !st.isPendingStop(slot)) onBook++;
+    if (st.used !== this.orders.size) bad.push(`order store holds ${st.used} records, ${this.orders.size} known`);
     if (booked !== onBook) bad.push(`books hold ${booked} orders, engine has ${onBook} live`);
     return bad;
   }
@@ -907,9 +1033,41 @@ export class Exchange {
     return this.snapshotWith(true);
   }
 
+  /** An order's full record (public view + engine-private fields), as snapshotted. */
+  private recordOf(o: number): OrderRecord {
+    const st = this.store;
+    const fl = st.flags[o]!;
+    // One literal in OrderView's key order plus the private fields (the codec and the state hash rely on key order).
+    return {
+      orderId: st.id[o]!,
+      clientOrderId: st.cid[o]!,
+      accountId: st.acct[o]!.id,
+      symbol: st.sym[o]!.symbol,
+      side: st.side[o] === BUY ? 'BUY' : 'SELL',
+      kind: KIND_NAMES[st.kind[o]!]!,
+      price: st.price[o]!,
+      stopPrice: st.stopPrice[o]!,
+      postOnly: (fl & F_POST_ONLY) !== 0,
+      qty: st.qty[o]!,
+      filledQty: st.filled[o]!,
+      remainingQty: st.remaining[o]!,
+      filledNotionalTicks: st.notional[o]!,
+      status: STATUS_NAMES[st.status[o]!]!,
+      code: st.code[o]! as Code,
+      createdTs: st.createdTs[o]!,
+      updatedTs: st.updatedTs[o]!,
+      lastSeq: st.lastSeq[o]!,
+      resPrice: st.resPrice[o]!,
+      reserved: st.reserved[o]!,
+      bookType: st.bookType[o]!,
+      live: (fl & F_LIVE) !== 0,
+      pendingStop: (fl & F_PENDING_STOP) !== 0,
+    };
+  }
+
   private snapshotWith(books: boolean): ExchangeSnapshot {
-    const rec = (o: Order): OrderRecord => ({ ...o.view(), resPrice: o.resPrice, reserved: o.reserved, bookType: o.bookType, live: o.live, pendingStop: o.pendingStop });
-    const orders = [...this.orders.values()].map(rec);
+    const st = this.store;
+    const orders = this.orders.slots().map((o) => this.recordOf(o));
     const accounts: AccountSnapshot[] = [...this.accounts.values()]
       .sort((a, b) => a.id - b.id)
       .map((a) => ({
@@ -923,7 +1081,7 @@ export class Exchange {
         execSeq: a.execSeq,
         rateWindowStart: a.rateWindowStart,
         rateCount: a.rateCount,
-        terminal: a.terminalList().map((o) => o.id),
+        terminal: a.terminalList().map((o) => st.id[o]!),
         trades: a.tradeList(),
       }));
     return {
@@ -948,7 +1106,7 @@ export class Exchange {
         low: s.low,
         tradeCount: s.tradeCount,
         book: books ? s.book.snapshot() : [],
-        stops: s.stops.map((o) => o.id),
+        stops: s.stops.map((o) => st.id[o]!),
       })),
       indices: [...this.indexByName.values()].map((i) => ({
         name: i.name,
@@ -976,6 +1134,9 @@ export class Exchange {
     this.accounts.clear();
     this.orders.clear();
     this.byCid.clear();
+    this.store.clear();
+    this.pinned = NIL;
+    this.pinnedView = undefined;
     this.indexByName.clear();
     this.seq = snap.seq;
     this.lastTs = snap.lastTs;
@@ -1028,37 +1189,52 @@ export class Exchange {
       for (const t of as.trades) a.retainTrade(t);
       this.accounts.set(a.id, a);
     }
+    const st = this.store;
     for (const r of snap.orders) {
       const acct = this.accounts.get(r.accountId);
       const sym = this.symbolsByName.get(r.symbol);
       if (acct === undefined || sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `order ${r.orderId}: unknown account or symbol`);
-      const o = new Order(r.orderId, r.clientOrderId, acct, sym, r.side === 'BUY' ? BUY : SELL, r.kind, r.bookType, r.price, r.stopPrice, r.postOnly, r.qty, r.resPrice, r.reserved, r.createdTs, r.lastSeq);
-      o.filledQty = r.filledQty;
-      o.remainingQty = r.remainingQty;
-      o.filledNotionalTicks = r.filledNotionalTicks;
-      o.status = r.status;
-      o.code = r.code;
-      o.updatedTs = r.updatedTs;
-      o.live = r.live;
-      o.pendingStop = r.pendingStop;
-      this.orders.set(o.id, o);
+      if (KIND_NAMES.indexOf(r.kind) < 0 || STATUS_NAMES.indexOf(r.status) < 0) throw new AurexError(Code.INVALID_ARGUMENT, `order ${r.orderId}: bad kind or status`);
+      const o = st.alloc();
+      st.id[o] = r.orderId;
+      st.cid[o] = r.clientOrderId;
+      st.acct[o] = acct;
+      st.sym[o] = sym;
+      st.side[o] = r.side === 'BUY' ? BUY : SELL;
+      st.kind[o] = kindCode(r.kind);
+      st.bookType[o] = r.bookType;
+      st.price[o] = r.price;
+      st.stopPrice[o] = r.stopPrice;
+      st.qty[o] = r.qty;
+      st.filled[o] = r.filledQty;
+      st.remaining[o] = r.remainingQty;
+      st.notional[o] = r.filledNotionalTicks;
+      st.resPrice[o] = r.resPrice;
+      st.reserved[o] = r.reserved;
+      st.status[o] = statusCode(r.status);
+      st.code[o] = r.code;
+      st.createdTs[o] = r.createdTs;
+      st.updatedTs[o] = r.updatedTs;
+      st.lastSeq[o] = r.lastSeq;
+      st.flags[o] = (r.live ? F_LIVE : 0) | (r.pendingStop ? F_PENDING_STOP : 0) | (r.postOnly ? F_POST_ONLY : 0);
+      this.orders.set(r.orderId, o);
       this.byCid.insert(o);
-      if (o.live) acct.linkLive(o);
+      if (r.live) acct.linkLive(st, o);
     }
     for (const as of snap.accounts) {
       const a = this.accounts.get(as.accountId)!;
       for (const id of as.terminal) {
         const o = this.orders.get(id);
-        if (o === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: unknown terminal order ${id}`);
+        if (o < 0) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: unknown terminal order ${id}`);
         const evicted = a.retainTerminal(o, this.keepTerminal);
-        if (evicted !== undefined) this.forget(evicted);
+        if (evicted !== NIL) this.forget(evicted);
       }
     }
     snap.symbols.forEach((ss, i) => {
       const sym = this.symbolList[i]!;
       for (const id of ss.stops) {
         const o = this.orders.get(id);
-        if (o === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${sym.symbol}: unknown stop ${id}`);
+        if (o < 0) throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${sym.symbol}: unknown stop ${id}`);
         sym.stops.push(o);
       }
     });

@@ -1,7 +1,14 @@
 /**
- * The engine's record of one order. One small object with a fixed shape per
- * order (no per-order closures or arrays); views handed out to callers are
- * copies, because the record keeps changing after the command that returned it.
+ * The engine's order records, stored as columns (struct of arrays) indexed by
+ * a slot, with a free list. No object per order: retained order records used
+ * to be the largest survivor set of the young generation (every order was
+ * copied to the old space and walked by every collection), which made the
+ * collector the biggest single cost of the order path. An OrderView object is
+ * built only when a result, report or query needs one. See docs/engine.md.
+ *
+ * Slots are reused after an order is forgotten (evicted from the terminal
+ * retention), so a slot is only meaningful while its order is known; order ids
+ * stay the stable handle (OrderTable maps id -> slot).
  */
 import type { Code } from './codes.ts';
 import type { OrderKind, OrderStatus, OrderView, Side } from './types.ts';
@@ -11,74 +18,198 @@ import type { SymbolEngine } from './symbol-engine.ts';
 export const BUY = 0;
 export const SELL = 1;
 
-export class Order {
-  constructor(
-    readonly id: number,
-    readonly clientOrderId: string,
-    readonly account: Account,
-    readonly sym: SymbolEngine,
-    /** 0 = BUY, 1 = SELL (the book's Side values). */
-    readonly side: number,
-    readonly kind: OrderKind,
-    /** The book's OP_TYPE (OrderType | flags) used when the order enters the book. */
-    readonly bookType: number,
-    /** Limit price in ticks; for MARKET/STOP the collar in use. */
-    public price: number,
-    readonly stopPrice: number,
-    readonly postOnly: boolean,
-    public qty: number,
-    /** Price that reservations are computed at (limit price or collar). */
-    public resPrice: number,
-    /** Cash (buys) or shares (sells) this order currently holds reserved. */
-    public reserved: number,
-    readonly createdTs: number,
-    seq: number,
-  ) {
-    this.remainingQty = qty;
-    this.updatedTs = createdTs;
-    this.lastSeq = seq;
-  }
-  filledQty = 0;
-  remainingQty: number;
-  filledNotionalTicks = 0;
-  status: OrderStatus = 'NEW';
-  code: Code = 0;
-  updatedTs: number;
-  lastSeq: number;
-  /** True while the order can still trade (on the book, in flight, or an untriggered stop). */
-  live = true;
-  /** Untriggered stop held outside the book. */
-  pendingStop = false;
-  /** Next (older) known order of another account with the same client order id (ClientIdIndex chain). */
-  cidNext: Order | undefined = undefined;
-  /** The account's live-order list (intrusive, ascending id). */
-  aPrev: Order | undefined = undefined;
-  aNext: Order | undefined = undefined;
+/** Status codes (column `status`). */
+export const ST_NEW = 0;
+export const ST_OPEN = 1;
+export const ST_PARTIAL = 2;
+export const ST_FILLED = 3;
+export const ST_CANCELLED = 4;
+export const ST_REJECTED = 5;
+export const ST_EXPIRED = 6;
+export const STATUS_NAMES: readonly OrderStatus[] = ['NEW', 'OPEN', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED'];
 
-  sideName(): Side {
-    return this.side === BUY ? 'BUY' : 'SELL';
+/** Kind codes (column `kind`). */
+export const K_LIMIT = 0;
+export const K_MARKET = 1;
+export const K_IOC = 2;
+export const K_FOK = 3;
+export const K_STOP = 4;
+export const K_STOP_LIMIT = 5;
+export const KIND_NAMES: readonly OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
+
+export function kindCode(k: OrderKind): number {
+  switch (k) {
+    case 'LIMIT':
+      return K_LIMIT;
+    case 'MARKET':
+      return K_MARKET;
+    case 'IOC':
+      return K_IOC;
+    case 'FOK':
+      return K_FOK;
+    case 'STOP':
+      return K_STOP;
+    default:
+      return K_STOP_LIMIT;
+  }
+}
+
+export function statusCode(s: OrderStatus): number {
+  const i = STATUS_NAMES.indexOf(s);
+  return i < 0 ? ST_NEW : i;
+}
+
+/** Flag bits (column `flags`). */
+export const F_LIVE = 1;
+export const F_PENDING_STOP = 2;
+export const F_POST_ONLY = 4;
+
+/** No slot (list ends, absent). */
+export const NIL = -1;
+
+export class OrderStore {
+  private cap = 0;
+  /** Slots handed out so far (never-used slots start here). */
+  private top = 0;
+  private freeList = new Int32Array(0);
+  private nFree = 0;
+
+  id = new Float64Array(0);
+  price = new Float64Array(0);
+  stopPrice = new Float64Array(0);
+  qty = new Float64Array(0);
+  filled = new Float64Array(0);
+  remaining = new Float64Array(0);
+  notional = new Float64Array(0);
+  /** Price that reservations are computed at (limit price or collar). */
+  resPrice = new Float64Array(0);
+  /** Cash (buys) or shares (sells) this order currently holds reserved. */
+  reserved = new Float64Array(0);
+  createdTs = new Float64Array(0);
+  updatedTs = new Float64Array(0);
+  lastSeq = new Float64Array(0);
+  code = new Int32Array(0);
+  /** The account's live-order list (ascending id). */
+  aPrev = new Int32Array(0);
+  aNext = new Int32Array(0);
+  side = new Uint8Array(0);
+  kind = new Uint8Array(0);
+  status = new Uint8Array(0);
+  flags = new Uint8Array(0);
+  /** The book's OP_TYPE (OrderType | flags) used when the order enters the book. */
+  bookType = new Uint8Array(0);
+  /** References to long-lived objects only (no per-order allocation). */
+  acct: Account[] = [];
+  sym: SymbolEngine[] = [];
+  cid: string[] = [];
+
+  constructor(initial = 1024) {
+    this.grow(initial);
   }
 
-  view(): OrderView {
+  get used(): number {
+    return this.top - this.nFree;
+  }
+
+  alloc(): number {
+    if (this.nFree !== 0) return this.freeList[--this.nFree]!;
+    if (this.top === this.cap) this.grow(this.cap * 2);
+    return this.top++;
+  }
+
+  release(s: number): void {
+    this.acct[s] = undefined as unknown as Account;
+    this.sym[s] = undefined as unknown as SymbolEngine;
+    this.cid[s] = '';
+    this.flags[s] = 0;
+    this.freeList[this.nFree++] = s;
+  }
+
+  clear(): void {
+    this.top = 0;
+    this.nFree = 0;
+    this.acct.length = 0;
+    this.sym.length = 0;
+    this.cid.length = 0;
+  }
+
+  private grow(cap: number): void {
+    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.id = f64(this.id);
+    this.price = f64(this.price);
+    this.stopPrice = f64(this.stopPrice);
+    this.qty = f64(this.qty);
+    this.filled = f64(this.filled);
+    this.remaining = f64(this.remaining);
+    this.notional = f64(this.notional);
+    this.resPrice = f64(this.resPrice);
+    this.reserved = f64(this.reserved);
+    this.createdTs = f64(this.createdTs);
+    this.updatedTs = f64(this.updatedTs);
+    this.lastSeq = f64(this.lastSeq);
+    this.code = i32(this.code);
+    this.aPrev = i32(this.aPrev);
+    this.aNext = i32(this.aNext);
+    this.freeList = i32(this.freeList);
+    this.side = u8(this.side);
+    this.kind = u8(this.kind);
+    this.status = u8(this.status);
+    this.flags = u8(this.flags);
+    this.bookType = u8(this.bookType);
+    this.cap = cap;
+  }
+
+  isLive(s: number): boolean {
+    return (this.flags[s]! & F_LIVE) !== 0;
+  }
+
+  isPendingStop(s: number): boolean {
+    return (this.flags[s]! & F_PENDING_STOP) !== 0;
+  }
+
+  isPostOnly(s: number): boolean {
+    return (this.flags[s]! & F_POST_ONLY) !== 0;
+  }
+
+  sideName(s: number): Side {
+    return this.side[s] === BUY ? 'BUY' : 'SELL';
+  }
+
+  /** A copy of the order's public state (the record keeps changing after the command that returned it). */
+  view(s: number): OrderView {
     return {
-      orderId: this.id,
-      clientOrderId: this.clientOrderId,
-      accountId: this.account.id,
-      symbol: this.sym.symbol,
-      side: this.side === BUY ? 'BUY' : 'SELL',
-      kind: this.kind,
-      price: this.price,
-      stopPrice: this.stopPrice,
-      postOnly: this.postOnly,
-      qty: this.qty,
-      filledQty: this.filledQty,
-      remainingQty: this.remainingQty,
-      filledNotionalTicks: this.filledNotionalTicks,
-      status: this.status,
-      code: this.code,
-      createdTs: this.createdTs,
-      updatedTs: this.updatedTs,
-      lastSeq: this.lastSeq,
+      orderId: this.id[s]!,
+      clientOrderId: this.cid[s]!,
+      accountId: this.acct[s]!.id,
+      symbol: this.sym[s]!.symbol,
+      side: this.side[s] === BUY ? 'BUY' : 'SELL',
+      kind: KIND_NAMES[this.kind[s]!]!,
+      price: this.price[s]!,
+      stopPrice: this.stopPrice[s]!,
+      postOnly: (this.flags[s]! & F_POST_ONLY) !== 0,
+      qty: this.qty[s]!,
+      filledQty: this.filled[s]!,
+      remainingQty: this.remaining[s]!,
+      filledNotionalTicks: this.notional[s]!,
+      status: STATUS_NAMES[this.status[s]!]!,
+      code: this.code[s]! as Code,
+      createdTs: this.createdTs[s]!,
+      updatedTs: this.updatedTs[s]!,
+      lastSeq: this.lastSeq[s]!,
     };
   }
 }

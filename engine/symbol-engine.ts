@@ -8,7 +8,7 @@
 import type { OrderBookCore } from './book/layout.ts';
 import type { SymbolConfig } from './types.ts';
 import { bandBps, MAX_PRICE_TICKS } from './symbols.ts';
-import { BUY, type Order } from './order.ts';
+import { BUY } from './order.ts';
 
 export class SymbolEngine {
   readonly symbol: string;
@@ -41,8 +41,8 @@ export class SymbolEngine {
   low = 0;
   tradeCount = 0;
 
-  /** Untriggered stops, in acceptance (= order id) order. */
-  stops: Order[] = [];
+  /** Untriggered stops (order slots), in acceptance (= order id) order. */
+  stops: number[] = [];
 
   // ---- band cache, derived from last/reference
   private bandBase = -1;
@@ -116,31 +116,31 @@ export class SymbolEngine {
     return true;
   }
 
-  addStop(o: Order): void {
+  addStop(o: number): void {
     this.stops.push(o);
   }
 
-  removeStop(o: Order): void {
+  removeStop(o: number): void {
     const i = this.stops.indexOf(o);
     if (i >= 0) this.stops.splice(i, 1);
   }
 
   /**
    * The earliest-accepted stop that the last trade price triggers (buy stops at
-   * last >= stop, sell stops at last <= stop), removed from the list; undefined if none.
+   * last >= stop, sell stops at last <= stop), removed from the list; -1 if none.
    */
-  takeTriggered(): Order | undefined {
+  takeTriggered(side: Uint8Array, stopPrice: Float64Array): number {
     const last = this.last;
     const stops = this.stops;
-    if (last === 0 || stops.length === 0) return undefined;
+    if (last === 0 || stops.length === 0) return -1;
     for (let i = 0; i < stops.length; i++) {
       const o = stops[i]!;
-      if (o.side === BUY ? last >= o.stopPrice : last <= o.stopPrice) {
+      if (side[o] === BUY ? last >= stopPrice[o]! : last <= stopPrice[o]!) {
         stops.splice(i, 1);
         return o;
       }
     }
-    return undefined;
+    return -1;
   }
 
   /** Change from the reference (previous close) in percent; 0 before the first trade. */

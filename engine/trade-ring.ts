@@ -5,12 +5,16 @@
  * the order path. Objects are rebuilt for queries and snapshots.
  */
 import type { Side, TradeEvent } from './types.ts';
+import { allocPage } from './page-pool.ts';
 
 const W = 12;
+/** Rows live in pages allocated on first use: growing never copies. */
+const PAGE_BITS = 5;
+const PAGE_ROWS = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_ROWS - 1;
 
 export class TradeRing {
-  private rows = 0;
-  private cols = new Float64Array(0);
+  private pages: Float64Array[] = [];
   private syms: string[] = [];
   private head = 0;
   private size = 0;
@@ -26,20 +30,14 @@ export class TradeRing {
     if (cap <= 0) return;
     let i: number;
     if (this.size < cap) {
-      if (this.size === this.rows) {
-        const rows = Math.min(cap, Math.max(16, this.rows * 2));
-        const cols = new Float64Array(rows * W);
-        cols.set(this.cols);
-        this.cols = cols;
-        this.rows = rows;
-      }
       i = this.size++;
+      if ((i & PAGE_MASK) === 0) this.pages.push(allocPage(Math.min(PAGE_ROWS, cap - i) * W));
     } else {
       i = this.head;
       this.head = this.head + 1 === cap ? 0 : this.head + 1;
     }
-    const c = this.cols;
-    const o = i * W;
+    const c = this.pages[i >> PAGE_BITS]!;
+    const o = (i & PAGE_MASK) * W;
     c[o] = t.tradeId;
     c[o + 1] = t.seq;
     c[o + 2] = t.ts;
@@ -59,10 +57,10 @@ export class TradeRing {
   list(): TradeEvent[] {
     const out: TradeEvent[] = [];
     const ring = this.size < this.cap ? this.size : this.cap;
-    const c = this.cols;
     for (let k = 0; k < this.size; k++) {
       const i = (this.head + k) % ring;
-      const o = i * W;
+      const c = this.pages[i >> PAGE_BITS]!;
+      const o = (i & PAGE_MASK) * W;
       out.push({
         tradeId: c[o]!,
         seq: c[o + 1]!,

@@ -28,6 +28,7 @@ import vm from 'node:vm';
 import { NativeBook } from '../../engine/book/native-book.ts';
 import { OP_ACCOUNT, OP_ID, OP_KIND, OP_PRICE, OP_QTY, OP_SIDE, OP_STRIDE, OpKind, OrderType, Side } from '../../engine/book/layout.ts';
 import { ExchangeCore } from '../../engine/core.ts';
+import { decodeExchangeSnapshot, encodeExchangeSnapshot } from '../../engine/journal/snapshot-codec.ts';
 import { Exchange } from '../../engine/exchange.ts';
 import type { MarketConfig } from '../../engine/symbols.ts';
 import type { Command, CommandResult } from '../../engine/types.ts';
@@ -239,6 +240,47 @@ function nativePerOp(w: MarketWorkload, runs: number): Measured {
   return { opsPerSec: median(rates), lat: { p50: NaN, p99: NaN, p999: NaN }, runs, extra: {} };
 }
 
+/**
+ * Snapshot of a deep book: `n` resting orders over 1000 accounts, then
+ * Exchange.snapshot() + binary encode (what the snapshot scheduler does while
+ * matching is stalled), and decode + restore into a fresh exchange (recovery).
+ * ops/s = resting orders per second of snapshot + encode.
+ */
+function snapshotCase(n: number): Measured {
+  const ex = new Exchange({ market: MARKET, book: 'native', maxOrdersPerSecond: 1e9, maxOpenOrdersPerAccount: 1e9 });
+  let seq = 0;
+  fund((c) => {
+    c.seq = ++seq;
+    c.ts = 1;
+    ex.apply(c);
+  });
+  for (let i = 0; i < n; i++) {
+    const buy = (i & 1) === 0;
+    const off = 1 + (i % 5000);
+    ex.apply({ type: 'new', seq: ++seq, ts: 2, accountId: 1 + (i % ACCOUNTS), clientOrderId: `s${i}`, symbol: 'BENCH', side: buy ? 'BUY' : 'SELL', kind: 'LIMIT', price: buy ? MID - off : MID + off, qty: 10 });
+  }
+  gc();
+  const t0 = performance.now();
+  const snap = ex.snapshot();
+  const t1 = performance.now();
+  const bin = encodeExchangeSnapshot(snap);
+  const t2 = performance.now();
+  const dec = decodeExchangeSnapshot(bin);
+  const t3 = performance.now();
+  const ex2 = new Exchange({ market: { indices: [], symbols: [] }, book: 'native', maxOrdersPerSecond: 1e9, maxOpenOrdersPerAccount: 1e9 });
+  ex2.restore(dec);
+  const t4 = performance.now();
+  const ok = ex2.stateHash() === ex.stateHash();
+  ex.close();
+  ex2.close();
+  return {
+    opsPerSec: n / ((t2 - t0) / 1000),
+    lat: { p50: NaN, p99: NaN, p999: NaN },
+    runs: 1,
+    extra: { restingOrders: n, snapshotMs: Math.round(t1 - t0), encodeMs: Math.round(t2 - t1), bytes: bin.length, decodeMs: Math.round(t3 - t2), restoreMs: Math.round(t4 - t3), restoredHashEqual: ok },
+  };
+}
+
 function toCase(name: string, m: Measured, opsTimed: number): BenchCase {
   const c: BenchCase = { name, workload: 'mixed', opsPerSec: Math.round(m.opsPerSec), opsTimed, runs: m.runs, ...m.extra };
   if (!Number.isNaN(m.lat.p50)) {
@@ -263,6 +305,8 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   cases.push(toCase('native-per-op', nativePerOp(w, runs + 2), w.count));
   cases.push(toCase('engine', await engineCase(w, runs), w.count));
   cases.push(toCase('engine-apply', applyCase(w, runs), w.count));
+  const snapN = quick ? 200_000 : 1_000_000;
+  cases.push({ ...toCase('snapshot-deep', snapshotCase(snapN), snapN), workload: 'deep-resting' });
 
   const get = (n: string) => cases.find((c) => c.name === n)!;
   const engine = get('engine').opsPerSec!;
@@ -284,6 +328,6 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     'engine: whole engine in-process vs bare book (ops/s median; ns per op)',
     cases.map((c) => ({ case: c.name, 'ops/s': c.opsPerSec, p50: c.p50Ns ?? '', p99: c.p99Ns ?? '', 'p99.9': c.p999Ns ?? '', ops: c.opsTimed })),
   );
-  process.stdout.write(`\n${JSON.stringify({ ...summary, engineExtra: get('engine') }, null, 2)}\n`);
+  process.stdout.write(`\n${JSON.stringify({ ...summary, engineExtra: get('engine'), snapshot: get('snapshot-deep') }, null, 2)}\n`);
   return { suite: 'engine', mode: quick ? 'quick' : 'full', machine: machineInfo(), cases, summary };
 }

@@ -103,7 +103,11 @@ export class SnapshotScheduler {
       this.lastSnapSeq = cap.seq;
       this.lastSnapAt = Date.now();
       // Journal is needed from the newest snapshot at or below the retained position on.
-      const base = retain >= cap.seq ? cap.seq : (this.o.store.list().find((s) => s.seq <= retain)?.seq ?? 0);
+      // ... and from the OLDEST snapshot still kept on: the store keeps it as the fallback when the newest
+      // one is unreadable, and a fallback is only sound if the journal after it is complete.
+      const kept = this.o.store.list();
+      const oldestKept = kept.length !== 0 ? kept[kept.length - 1]!.seq : 0;
+      const base = Math.min(oldestKept, retain >= cap.seq ? cap.seq : (kept.find((s) => s.seq <= retain)?.seq ?? 0));
       const removed = this.o.journal.removeCoveredBy(base);
       const bytes = Array.isArray(cap.payload) ? cap.payload.reduce((n, c) => n + c.length, 0) : (cap.payload as Uint8Array).length;
       const taken: SnapshotTaken = { seq: info.seq, bytes, captureMs: t1 - t0, writeMs: t2 - t1, removedJournalFiles: removed.length };

@@ -311,7 +311,7 @@ export class Exchange {
     let view: OrderView;
     if (stop) {
       this.exec('ACCEPTED', o, seq, ts);
-      sym.addStop(o);
+      sym.addStop(o, st.side[o] === Side.BUY, st.stopPrice[o]!);
       // A stop whose condition already holds triggers at once, like one triggered by the next print.
       view = this.runStopsFor(sym, o, seq, ts);
     } else {
@@ -1235,7 +1235,7 @@ export class Exchange {
       for (const id of ss.stops) {
         const o = this.orders.get(id);
         if (o < 0) throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${sym.symbol}: unknown stop ${id}`);
-        sym.stops.push(o);
+        sym.addStop(o, this.store.side[o] === Side.BUY, this.store.stopPrice[o]!);
       }
     });
   }

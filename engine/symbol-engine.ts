@@ -116,13 +116,31 @@ export class SymbolEngine {
     return true;
   }
 
-  addStop(o: number): void {
+  /**
+   * Trigger bounds over `stops` (derived from state, never part of it): the lowest
+   * buy-stop price and the highest sell-stop price. When the last price is strictly
+   * between them nothing can trigger, which is the answer after almost every trade:
+   * O(1) instead of a scan of every untriggered stop. Added stops widen the bounds
+   * at once; removals mark them for recomputation on the next check.
+   */
+  private stopMinBuy = Infinity;
+  private stopMaxSell = -Infinity;
+  private stopBoundsDirty = true;
+
+  addStop(o: number, isBuy: boolean, stopPrice: number): void {
     this.stops.push(o);
+    if (this.stopBoundsDirty) return;
+    if (isBuy) {
+      if (stopPrice < this.stopMinBuy) this.stopMinBuy = stopPrice;
+    } else if (stopPrice > this.stopMaxSell) this.stopMaxSell = stopPrice;
   }
 
   removeStop(o: number): void {
     const i = this.stops.indexOf(o);
-    if (i >= 0) this.stops.splice(i, 1);
+    if (i >= 0) {
+      this.stops.splice(i, 1);
+      this.stopBoundsDirty = true;
+    }
   }
 
   /**
@@ -133,10 +151,27 @@ export class SymbolEngine {
     const last = this.last;
     const stops = this.stops;
     if (last === 0 || stops.length === 0) return -1;
+    if (this.stopBoundsDirty) {
+      let minBuy = Infinity;
+      let maxSell = -Infinity;
+      for (let i = 0; i < stops.length; i++) {
+        const o = stops[i]!;
+        const p = stopPrice[o]!;
+        if (side[o] === BUY) {
+          if (p < minBuy) minBuy = p;
+        } else if (p > maxSell) maxSell = p;
+      }
+      this.stopMinBuy = minBuy;
+      this.stopMaxSell = maxSell;
+      this.stopBoundsDirty = false;
+    }
+    if (last < this.stopMinBuy && last > this.stopMaxSell) return -1;
+    // Something triggers: the earliest-accepted triggered stop, as before.
     for (let i = 0; i < stops.length; i++) {
       const o = stops[i]!;
       if (side[o] === BUY ? last >= stopPrice[o]! : last <= stopPrice[o]!) {
         stops.splice(i, 1);
+        this.stopBoundsDirty = true;
         return o;
       }
     }

@@ -74,6 +74,7 @@ describe('70 server: operations', function () {
       'aurex_rejects_total',
       'aurex_trades_total',
       'aurex_command_latency_seconds_bucket',
+      'aurex_matching_latency_seconds_bucket',
       'aurex_tcp_sessions',
       'aurex_grpc_open_streams',
       'aurex_journal_lag_commands',

@@ -73,16 +73,19 @@ describe('61 crash (server): SIGKILL the real server under gRPC + TCP load, rest
   });
 
   it(`survives ${ROUNDS} kill/restart rounds (seed ${SEED}) with every acknowledged order intact, torn journal tails ignored, and state equal to a replay`, async () => {
-    const env = { AUREX_DATA_DIR: dataDir, AUREX_HOST: '127.0.0.1', AUREX_SNAPSHOT_EVERY: '1000', AUREX_SNAPSHOT_SECONDS: '1', AUREX_LOG_LEVEL: 'info' };
+    const env = { AUREX_DATA_DIR: dataDir, AUREX_HOST: '127.0.0.1', AUREX_SNAPSHOT_EVERY: '1000', AUREX_SNAPSHOT_SECONDS: '1', AUREX_LOG_LEVEL: 'info',
+      // every acknowledged order is looked up through the API after each restart
+      AUREX_QUERIES_PER_MIN: '1000000' };
     const market = loadMarketConfig();
     const totals = { cash: 2 * 100_000_000, shares: 2 * 10_000 };
     const rnd = rng(SEED);
     const ledger = new Ledger();
     const log: string[] = [];
     const verify = async (round: number): Promise<VerifyResult> => {
-      const v = await verifyRecovered({ metricsPort: server!.ports.metrics, readySeq: server!.lastSeq, sessions: sessions!, ledger, market, journalDir, round, totals });
+      const v = await verifyRecovered({ metricsPort: server!.ports.metrics, readySeq: server!.lastSeq, sessions: sessions!, ledger, market, journalDir, round, totals, lookupBudget: Infinity });
       const msg = `seed ${SEED} round ${round}: ${v.problems.length} problems (showing 25):\n${v.problems.slice(0, 25).join('\n')}\n${log.join('\n')}`;
       expect(v.problems, msg).to.deep.equal([]);
+      expect(v.lookupsSkipped, 'every order checked through the API').to.equal(0);
       return v;
     };
 

@@ -88,6 +88,10 @@ export async function verifyRecovered(o: VerifyOptions): Promise<VerifyResult> {
       if (rep.full.lastSeq() !== ex.lastSeq()) problems.push(`full replay at seq ${rep.full.lastSeq()}, snapshot replay at ${ex.lastSeq()}`);
       else if (rep.full.stateHash() !== ex.stateHash()) problems.push(`full journal replay and snapshot + tail replay differ (snapshot ${rep.snapshotSeq})`);
     }
+    // The running server's whole state, bit for bit, against the independent replay.
+    const live = (await (await fetch(`http://127.0.0.1:${o.metricsPort}/debug/state`)).json()) as { lastSeq: number; stateHash: string };
+    if (live.lastSeq !== ex.lastSeq()) problems.push(`server /debug/state at seq ${live.lastSeq}, replay at ${ex.lastSeq()}`);
+    else if (live.stateHash !== ex.stateHash()) problems.push(`server stateHash ${live.stateHash} != replayed ${ex.stateHash()} at seq ${live.lastSeq}`);
     if (ex.totalCash() !== o.totals.cash) problems.push(`replayed total cash ${ex.totalCash()} != ${o.totals.cash}`);
     for (const s of ex.symbols()) {
       if (ex.totalShares(s.symbol) !== o.totals.shares) problems.push(`replayed total ${s.symbol} shares ${ex.totalShares(s.symbol)} != ${o.totals.shares}`);

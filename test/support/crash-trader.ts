@@ -20,18 +20,9 @@ import { call } from './grpc-harness.ts';
 import { statusOfWire, USERS, type ServerSessions, type Status, type SymbolRef, type UserSession, type Via } from './crash-api.ts';
 import type { Ledger, OrderRec } from './crash-ledger.ts';
 
-/** xorshift32: the test's only source of randomness (seeded). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
-}
+/** The seeded xorshift32 of the durability tests: the crash test's only source of randomness. */
+import { rng } from './durability-workload.ts';
+export { rng };
 
 export interface RoundOptions {
   round: number;

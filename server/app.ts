@@ -279,6 +279,7 @@ export class AurexServer {
     m.gauge('aurex_tcp_slow_consumer_disconnects', 'TCP sessions closed as slow consumers (since start)', () => this.tcp?.stats().slowConsumers ?? 0);
     m.gauge('aurex_grpc_open_streams', 'Open gRPC server streams', () => this.grpc?.activeStreams ?? 0);
     m.gauge('aurex_ready', '1 when recovered and serving', () => (this.ready ? 1 : 0));
+    m.authFailures(() => this.auth.failures);
   }
 
   private banner(print: (line: string) => void): void {

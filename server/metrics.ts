@@ -4,7 +4,8 @@
  * cached); gauges that mirror other components' state are read at scrape time
  * through collect callbacks, so nothing polls.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram, ScrapeCounter } from './fast-histogram.ts';
 import { Code, codeName } from '../engine/codes.ts';
 import type { ExchangeApi } from '../engine/core-api.ts';
 import type { Command, CommandResult } from '../engine/types.ts';
@@ -14,47 +15,56 @@ const LATENCY_BUCKETS = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5
 
 export type GaugeSource = () => number;
 
+/** Every command type, in the order of the command-latency histogram's series. */
+const COMMAND_TYPES: Command['type'][] = ['new', 'cancel', 'replace', 'massCancel', 'createAccount', 'deposit', 'adjustPosition', 'halt', 'resume', 'addSymbol'];
+const TYPE_INDEX = new Map<string, number>(COMMAND_TYPES.map((t, i) => [t, i]));
+function commandTypeIndex(type: string): number {
+  return TYPE_INDEX.get(type) ?? 0;
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  readonly commands: Counter<'type' | 'result'>;
-  readonly rejects: Counter<'code'>;
-  readonly trades: Counter;
-  readonly tradedShares: Counter;
+  /** Commands executed, per COMMAND_TYPES index: accepted and rejected. */
+  private readonly okByType = new Float64Array(COMMAND_TYPES.length);
+  private readonly rejectedByType = new Float64Array(COMMAND_TYPES.length);
+  private readonly rejectsByCode = new Map<number, number>();
+  private tradeCount = 0;
+  private tradedShareCount = 0;
   /** execute() to durable acknowledgement, per command type. */
-  readonly commandLatency: Histogram<'type'>;
+  readonly commandLatency: FastHistogram;
   /** In-process matching: the synchronous part of execute() (stamp, journal append, risk, match, settle). */
-  readonly matchingLatency: Histogram;
-  private readonly matchingObserve: (v: number) => void;
-  readonly authFailures: Counter<'gateway' | 'code'>;
-  readonly slowConsumerDisconnects: Counter<'gateway'>;
+  readonly matchingLatency: FastHistogram;
   private readonly sources = new Map<string, GaugeSource>();
-  private readonly okChildren = new Map<string, { inc(): void }>();
-  private readonly rejectChildren = new Map<number, { inc(): void }>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'aurex_' });
-    this.commands = new Counter({ name: 'aurex_commands_total', help: 'Commands executed, by type and result (ok|rejected)', labelNames: ['type', 'result'], registers: [r] });
-    this.rejects = new Counter({ name: 'aurex_rejects_total', help: 'Rejected commands by stable reason code name', labelNames: ['code'], registers: [r] });
-    this.trades = new Counter({ name: 'aurex_trades_total', help: 'Trades executed', registers: [r] });
-    this.tradedShares = new Counter({ name: 'aurex_traded_shares_total', help: 'Shares traded', registers: [r] });
-    this.commandLatency = new Histogram({
-      name: 'aurex_command_latency_seconds',
-      help: 'From execute() to the durable acknowledgement (sequencing, journal group commit, matching, settlement)',
-      labelNames: ['type'],
-      buckets: LATENCY_BUCKETS,
-      registers: [r],
-    });
-    this.matchingLatency = new Histogram({
-      name: 'aurex_matching_latency_seconds',
-      help: 'In-process matching per command: sequencing, journal append, risk checks, matching and settlement (no I/O wait)',
-      buckets: [1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2],
-      registers: [r],
-    });
-    const h = this.matchingLatency;
-    this.matchingObserve = (v) => h.observe(v);
-    this.authFailures = new Counter({ name: 'aurex_auth_failures_total', help: 'Refused authentications by gateway and code', labelNames: ['gateway', 'code'], registers: [r] });
-    this.slowConsumerDisconnects = new Counter({ name: 'aurex_slow_consumer_disconnects_total', help: 'Streams or sessions closed because the client could not keep up', labelNames: ['gateway'], registers: [r] });
+    // The order path only bumps plain numbers; these render them when scraped.
+    new ScrapeCounter('aurex_commands_total', 'Commands executed, by type and result (ok|rejected)', () => {
+      const out: { labels: Record<string, string>; value: number }[] = [];
+      COMMAND_TYPES.forEach((t, i) => {
+        if (this.okByType[i]) out.push({ labels: { type: t, result: 'ok' }, value: this.okByType[i]! });
+        if (this.rejectedByType[i]) out.push({ labels: { type: t, result: 'rejected' }, value: this.rejectedByType[i]! });
+      });
+      return out;
+    }).register(r);
+    new ScrapeCounter('aurex_rejects_total', 'Rejected commands by stable reason code name', () =>
+      [...this.rejectsByCode].map(([code, value]) => ({ labels: { code: codeName(code) }, value })),
+    ).register(r);
+    new ScrapeCounter('aurex_trades_total', 'Trades executed', () => [{ labels: {}, value: this.tradeCount }]).register(r);
+    new ScrapeCounter('aurex_traded_shares_total', 'Shares traded', () => [{ labels: {}, value: this.tradedShareCount }]).register(r);
+    this.commandLatency = new FastHistogram(
+      'aurex_command_latency_seconds',
+      'From execute() to the durable acknowledgement (sequencing, journal group commit, matching, settlement)',
+      LATENCY_BUCKETS,
+      'type',
+      COMMAND_TYPES,
+    ).register(r);
+    this.matchingLatency = new FastHistogram(
+      'aurex_matching_latency_seconds',
+      'In-process matching per command: sequencing, journal append, risk checks, matching and settlement (no I/O wait)',
+      [1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2],
+    ).register(r);
   }
 
   /** A gauge whose value is read from `source` at scrape time. */
@@ -78,23 +88,31 @@ export class Metrics {
 
   /** Record the synchronous (matching) part of one command, in milliseconds. */
   recordMatching(ms: number): void {
-    this.matchingObserve(ms / 1000);
+    this.matchingLatency.observe(ms / 1000);
+  }
+
+  /** Refused logins and token validations by code, read from `source` at scrape time. */
+  authFailures(source: () => Map<number, number>): void {
+    new ScrapeCounter('aurex_auth_failures_total', 'Refused logins and token validations, by stable code name', () =>
+      [...source()].map(([code, value]) => ({ labels: { code: codeName(code) }, value })),
+    ).register(this.registry);
   }
 
   /** Record one command's outcome (called once per acknowledged command). */
   record(cmd: Command, res: CommandResult, startedMs: number): void {
-    const type = cmd.type;
-    if (res.code === Code.OK) {
-      let c = this.okChildren.get(type);
-      if (!c) this.okChildren.set(type, (c = this.commands.labels(type, 'ok')));
-      c.inc();
-    } else {
-      this.commands.labels(type, 'rejected').inc();
-      let c = this.rejectChildren.get(res.code);
-      if (!c) this.rejectChildren.set(res.code, (c = this.rejects.labels(codeName(res.code))));
-      c.inc();
+    const t = commandTypeIndex(cmd.type);
+    if (res.code === Code.OK) this.okByType[t]!++;
+    else {
+      this.rejectedByType[t]!++;
+      this.rejectsByCode.set(res.code, (this.rejectsByCode.get(res.code) ?? 0) + 1);
     }
-    this.commandLatency.labels(type).observe((performance.now() - startedMs) / 1000);
+    this.commandLatency.observe((performance.now() - startedMs) / 1000, t);
+  }
+
+  /** Count one trade. */
+  recordTrade(qty: number): void {
+    this.tradeCount++;
+    this.tradedShareCount += qty;
   }
 }
 
@@ -103,10 +121,7 @@ export class Metrics {
  * trades. Everything else passes straight through to `inner`.
  */
 export function instrumentExchange(inner: ExchangeApi, metrics: Metrics): ExchangeApi {
-  inner.subscribeTrades('*', (t) => {
-    metrics.trades.inc();
-    metrics.tradedShares.inc(t.qty);
-  });
+  inner.subscribeTrades('*', (t) => metrics.recordTrade(t.qty));
   const execute = (cmd: Command, cb: (res: CommandResult) => void): void => {
     const t0 = performance.now();
     inner.execute(cmd, (res) => {

@@ -58,6 +58,8 @@ describe('70 server: operations', function () {
     const addr = `127.0.0.1:${server.ports.grpc}`;
     const authc = new AuthServiceClient(addr, credentials.createInsecure());
     const stock = new StockServiceClient(addr, credentials.createInsecure());
+    // One refused login (counted by code), then a good one.
+    await call(authc.login.bind(authc), { email: 'alice@demo.aurex', password: 'Wrong-Password-1!', totpCode: '' }).catch(() => undefined);
     const login = await call(authc.login.bind(authc), { email: 'alice@demo.aurex', password: 'Alice-Demo-2025!', totpCode: '' });
     const md = bearer(login.tradingToken);
     // One accepted order (at the reference price) and one refused by risk (far outside the price band).
@@ -88,6 +90,9 @@ describe('70 server: operations', function () {
     expect(m.body).to.match(/aurex_commands_total\{type="new",result="(ok|rejected)"\} [1-9]/);
     expect(m.body).to.match(/aurex_commands_total\{type="new",result="ok"\} 1\n/);
     expect(m.body).to.match(/aurex_rejects_total\{code="PRICE_OUTSIDE_BAND"\} 1\n/);
+    expect(m.body).to.match(/aurex_auth_failures_total\{code="INVALID_CREDENTIALS"\} 1\n/);
+    expect(m.body).to.match(/aurex_matching_latency_seconds_count [1-9]/);
+    expect(m.body).to.match(/aurex_command_latency_seconds_bucket\{type="new",le="\+Inf"\} 2\n/);
   });
 
   it('takes over the lock of a server that was killed, and recovers its state', async () => {

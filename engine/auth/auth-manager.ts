@@ -366,6 +366,15 @@ export class AuthManager {
    * TOO_MANY_FAILED_LOGINS. A new login replaces the user's previous session and trading token.
    */
   async login(input: LoginInput): Promise<LoginResult> {
+    try {
+      return await this.loginOnce(input);
+    } catch (e) {
+      this.countFailure(e);
+      throw e;
+    }
+  }
+
+  private async loginOnce(input: LoginInput): Promise<LoginResult> {
     const now = this.clock();
     const address = safeAddress(input?.address);
     const email = normaliseEmail(input?.email);
@@ -447,7 +456,19 @@ export class AuthManager {
     } catch (e) {
       return Promise.reject(e);
     }
-    return p !== undefined ? Promise.resolve(p) : this.validate(token, endpoint);
+    if (p !== undefined) return Promise.resolve(p);
+    return this.validate(token, endpoint).catch((e: unknown) => {
+      this.countFailure(e);
+      throw e;
+    });
+  }
+
+  /** Refused logins and token validations since start, by code (for metrics). */
+  readonly failures = new Map<Code, number>();
+
+  private countFailure(e: unknown): void {
+    const code = e instanceof AurexError ? e.code : Code.INTERNAL;
+    this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
   }
 
   /**
@@ -459,8 +480,12 @@ export class AuthManager {
     if (e === undefined) return undefined;
     const now = this.clock();
     if (now >= e.until) return undefined;
-    if (now >= e.exp) fail(Code.TOKEN_EXPIRED, 'token expired');
+    if (now >= e.exp) {
+      this.countFailure(new AurexError(Code.TOKEN_EXPIRED));
+      fail(Code.TOKEN_EXPIRED, 'token expired');
+    }
     if (endpoint !== undefined && !roleAllows(e.principal.role, this.classifier.classify(endpoint))) {
+      this.countFailure(new AurexError(Code.PERMISSION_DENIED));
       throw permissionDenied(e.principal.role, endpoint);
     }
     return e.principal;

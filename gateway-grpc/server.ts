@@ -19,7 +19,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { AuthManager } from '../engine/auth/index.ts';
-import { Code } from '../engine/codes.ts';
+import { Code, codeName } from '../engine/codes.ts';
 import type { ExchangeApi } from '../engine/core-api.ts';
 import type { OrderEntryRequest, OrderEntryResponse } from '../gen/aurex/stock/v1/stock.ts';
 import { adminHandlers } from './admin-service.ts';
@@ -46,6 +46,7 @@ export interface GrpcTlsOptions {
 }
 
 export interface GatewayLogger {
+  debug?(obj: unknown, msg?: string): void;
   info(obj: unknown, msg?: string): void;
   warn(obj: unknown, msg?: string): void;
   error(obj: unknown, msg?: string): void;
@@ -111,10 +112,23 @@ export class GrpcGateway {
     });
     this.hub = new MarketDataHub(opts.exchange);
     const limits: StreamLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    let streamIds = 0;
+    const logger = opts.logger;
     const track = (w: StreamWriter<unknown>, shutdown?: () => void): boolean => {
       if (this.closing) return false;
       this.streams.set(w, shutdown ?? (() => w.gracefulClose(serviceError(Code.SHUTTING_DOWN, 'server is shutting down'))));
-      w.onClose(() => this.streams.delete(w));
+      // One correlation id per stream, from open to close; abnormal ends (slow consumer,
+      // revoked token, ...) at info, the rest at debug: never a line per message.
+      const cid = `grpc-${++streamIds}`;
+      const method = (w.call as { getPath?: () => string }).getPath?.() ?? 'stream';
+      logger?.debug?.({ cid, method, peer: w.call.getPeer() }, 'grpc stream opened');
+      w.onClose((code) => {
+        this.streams.delete(w);
+        if (!logger) return;
+        const fields = { cid, method, code, reason: codeName(code) };
+        if (code === Code.OK || code === Code.SHUTTING_DOWN) logger.debug?.(fields, 'grpc stream closed');
+        else logger.info(fields, 'grpc stream closed');
+      });
       return true;
     };
 

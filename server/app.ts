@@ -35,6 +35,7 @@ import { OpsServer } from './http.ts';
 import { Metrics, instrumentExchange } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { pinEngineOptions } from './engine-options.ts';
 
 export interface StartOptions {
   logger: Logger;
@@ -154,8 +155,19 @@ export class AurexServer {
 
     // 3. Recover the engine: newest snapshot + journal replay, through the core so that
     //    execution-report history is rebuilt too.
-    const market = loadMarketConfig(cfg.symbolsFile);
-    this.exchange = new Exchange({ market, maxOrdersPerSecond: Math.max(cfg.ordersPerSecond * 2, 10_000) });
+    const pinned = pinEngineOptions(cfg.dataDir, {
+      market: loadMarketConfig(cfg.symbolsFile),
+      // The engine's own cap is a backstop behind the gateways' per-account rate limit.
+      maxOrdersPerSecond: Math.max(cfg.ordersPerSecond * 2, 10_000),
+    });
+    if (pinned.differs) {
+      log.warn(
+        { file: pinned.file },
+        'AUREX_SYMBOLS_FILE / AUREX_ORDERS_PER_SEC differ from the options this state was created with: recovering with the recorded ones (use admin AddSymbol/Halt to change symbols, or a new data dir)',
+      );
+    }
+    const engineOptions = pinned.options;
+    this.exchange = new Exchange(engineOptions);
     const deferred = new DeferredLog();
     this.core = new ExchangeCore({ exchange: this.exchange, log: deferred });
     const journalDir = path.join(cfg.dataDir, 'journal');
@@ -181,7 +193,7 @@ export class AurexServer {
       const writer = new PgWriterThread({
         dir: journalDir,
         databaseUrl: cfg.databaseUrl,
-        exchange: { market, maxOrdersPerSecond: Math.max(cfg.ordersPerSecond * 2, 10_000) },
+        exchange: engineOptions,
         durableSeq: () => journal.durableSeq,
         onError: (err) => log.error({ err }, 'postgresql writer error'),
       });

@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, helpText, loadConfig, SETTINGS } from '../server/config.ts';
 import { runServerToExit } from './support/server-process.ts';
+import { pinEngineOptions } from '../server/engine-options.ts';
+import { loadMarketConfig } from '../engine/symbols.ts';
+import { AurexError, Code } from '../engine/codes.ts';
 
 function bad(env: Record<string, string>, setting: string, fragment?: string): void {
   let err: unknown;
@@ -83,6 +86,28 @@ describe('70 server: configuration', () => {
   it('--help lists every setting', () => {
     const text = helpText();
     for (const s of SETTINGS) expect(text).to.include(s.env);
+  });
+
+  it('pins the engine options that decide replay to the state: a later start recovers with the recorded ones', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aurex-pin-'));
+    try {
+      const market = loadMarketConfig();
+      const first = pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000 });
+      expect(first).to.include({ recorded: false, differs: false });
+      // Another configuration on the same state: the recorded options win, and the difference is reported.
+      const fewer = { ...market, symbols: market.symbols.slice(0, 2) };
+      const again = pinEngineOptions(dir, { market: fewer, maxOrdersPerSecond: 50_000 });
+      expect(again).to.include({ recorded: true, differs: true });
+      expect(again.options.maxOrdersPerSecond).to.equal(10_000);
+      expect(again.options.market.symbols.map((x) => x.symbol)).to.deep.equal(market.symbols.map((x) => x.symbol));
+      expect(pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000 }).differs).to.equal(false);
+      fs.writeFileSync(first.file, '{"market": 1}');
+      expect(() => pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000 }))
+        .to.throw(AurexError)
+        .with.property('code', Code.INVALID_CONFIG);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('the real process fails fast with a clear message and a non-zero exit', function () {

@@ -3,8 +3,8 @@
     {
       "target_name": "aurex_book",
       "sources": ["native/addon.cc", "native/book.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # Plain C N-API (node_api.h, shipped with node's headers): no node-addon-api.
+      "defines": ["NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       # -fvisibility=hidden / -fno-semantic-interposition: with -fPIC and default

@@ -31,7 +31,7 @@ import { executionReport, statusToWire } from './convert.ts';
 import { grpcStatusFor, serviceError, toServiceError } from './errors.ts';
 import { FrameBuilder, type AckFields } from './frame-builder.ts';
 import { FramedWriter } from './framed-writer.ts';
-import { amendErrorCode, cancelCmd, newOrderCmd, replaceCmd, submitCodeIsError } from './order-commands.ts';
+import { amendErrorCode, cancelCmd, newOrderCmd, replaceCmd, submitCodeIsError, validClientOrderId } from './order-commands.ts';
 import { int64ToSafe } from './price.ts';
 import { isMalformed, type Malformed } from './service-defs.ts';
 import type { StreamWriter } from './stream-writer.ts';
@@ -190,6 +190,11 @@ export class OrderEntrySession {
         }
       }
     } catch (e) {
+      // The id is taken from the request before the command is checked; one
+      // that failed the check (up to a whole message of arbitrary bytes) is
+      // not reflected into the ack. Requests that reach the engine carry a
+      // checked id, so only this path needs it.
+      if (slot.clientOrderId !== '' && !validClientOrderId(slot.clientOrderId)) slot.clientOrderId = '';
       this.errorAck(slot, e);
       this.flush();
     }
@@ -236,7 +241,7 @@ export class OrderEntrySession {
     slot.answered = true;
   }
 
-  /** An ack without order state (errors, subscribe): the request's client order id and the code. */
+  /** An ack without order state (errors, subscribe): the request's client order id (when valid) and the code. */
   private codeAck(slot: Slot, code: Code): void {
     slot.code = code;
     slot.grpcStatus = code === Code.OK ? 0 : grpcStatusFor(code);

@@ -4,6 +4,10 @@
 // processReg(handle, n): ops come from a Float64Array registered once with
 // setOps, events go to one registered with setEvents. engine/book/native-book.ts
 // is the only caller; it validates every value before it gets here.
+// The registered arrays are held by napi_refs and their data pointers are
+// re-read on every call that uses them: JS may detach an ArrayBuffer
+// (transfer, structuredClone) or shrink a resizable one between calls, and a
+// pointer kept from setEvents/setOps would then point into freed memory.
 #include <node_api.h>
 
 #include <cstdio>
@@ -20,8 +24,6 @@ struct Entry {
   Book* book = nullptr;
   napi_ref evRef = nullptr;
   napi_ref opsRef = nullptr;
-  double* ops = nullptr;
-  uint32_t opsRows = 0;
 };
 
 struct State {
@@ -56,6 +58,16 @@ Entry* entryOf(napi_env env, Args& a) {
     return nullptr;
   }
   return &a.st->books[h];
+}
+
+// The prologue of every per-book call: arguments, then the book of handle
+// v[0]. nullptr after throwing.
+Entry* bookArgs(napi_env env, napi_callback_info info, Args& a) {
+  if (!getArgs(env, info, a)) {
+    napi_throw_error(env, nullptr, "napi: napi_get_cb_info");
+    return nullptr;
+  }
+  return entryOf(env, a);
 }
 
 uint32_t u32(napi_env env, napi_value v) {
@@ -98,6 +110,38 @@ void replaceRef(napi_env env, napi_ref* ref, napi_value v) {
   napi_create_reference(env, v, 1, ref);
 }
 
+// Current data and length (in doubles) of a registered Float64Array. A
+// detached buffer reads as length 0 (data nullptr); so does no registration.
+void registered(napi_env env, napi_ref ref, double** data, size_t* len) {
+  *data = nullptr;
+  *len = 0;
+  napi_value v;
+  napi_typedarray_type t;
+  void* d = nullptr;
+  if (!ref || napi_get_reference_value(env, ref, &v) != napi_ok || !v) return;
+  if (napi_get_typedarray_info(env, v, &t, len, &d, nullptr, nullptr) != napi_ok || !d) {
+    *len = 0;
+    return;
+  }
+  *data = static_cast<double*>(d);
+}
+
+// Points the sink at the events array as it is now; throws (and returns false)
+// when it is detached or holds less than one row, so nothing is written.
+bool refreshEvents(napi_env env, Entry* e) {
+  double* d;
+  size_t len;
+  registered(env, e->evRef, &d, &len);
+  if (len < static_cast<size_t>(aurex::EV_STRIDE)) {
+    napi_throw_range_error(env, nullptr, "aurex_book: the events buffer is detached or smaller than one row (register one with setEvents)");
+    return false;
+  }
+  const size_t rows = len / aurex::EV_STRIDE;
+  e->book->sink.buf = d;
+  e->book->sink.capRows = rows > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(rows);
+  return true;
+}
+
 // create(maxPriceTicks, stpMode, initialOrders) -> handle
 napi_value Create(napi_env env, napi_callback_info info) {
   Args a;
@@ -122,8 +166,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
 
 napi_value Close(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   delete e->book;
   if (e->evRef) napi_delete_reference(env, e->evRef);
@@ -135,29 +178,27 @@ napi_value Close(napi_env env, napi_callback_info info) {
 // setEvents(h, Float64Array): the buffer events are written to (kept alive by a reference).
 napi_value SetEvents(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
   if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  if (len < static_cast<size_t>(aurex::EV_STRIDE)) {
+    napi_throw_range_error(env, nullptr, "aurex_book: the events buffer must hold at least one row");
+    return nullptr;
+  }
   replaceRef(env, &e->evRef, a.v[1]);
-  e->book->sink.buf = d;
-  e->book->sink.capRows = static_cast<uint32_t>(len / aurex::EV_STRIDE);
   return nullptr;
 }
 
 napi_value SetOps(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
   if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
   replaceRef(env, &e->opsRef, a.v[1]);
-  e->ops = d;
-  e->opsRows = static_cast<uint32_t>(len / aurex::OP_STRIDE);
   return nullptr;
 }
 
@@ -179,25 +220,31 @@ bool flag(napi_env env, Args& a, size_t i) {
 // processReg(h, n, check?): n ops from the registered ops buffer -> total event count.
 napi_value ProcessReg(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
-  uint32_t n = u32(env, a.v[1]);
-  if (n > e->opsRows) n = e->opsRows;
-  return runChecked(env, e->book, e->ops, n, flag(env, a, 2));
+  double* ops;
+  size_t len;
+  registered(env, e->opsRef, &ops, &len);
+  const uint32_t n = u32(env, a.v[1]);
+  if (n > len / aurex::OP_STRIDE) {
+    napi_throw_range_error(env, nullptr, "aurex_book: more ops than the registered ops buffer holds (detached or too small)");
+    return nullptr;
+  }
+  if (!refreshEvents(env, e)) return nullptr;
+  return runChecked(env, e->book, ops, n, flag(env, a, 2));
 }
 
 // processArr(h, ops, n, check?)
 napi_value ProcessArr(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
   if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
   uint32_t n = u32(env, a.v[2]);
   if (n > len / aurex::OP_STRIDE) n = static_cast<uint32_t>(len / aurex::OP_STRIDE);
+  if (!refreshEvents(env, e)) return nullptr;
   return runChecked(env, e->book, d, n, flag(env, a, 3));
 }
 
@@ -205,9 +252,9 @@ napi_value ProcessArr(napi_env env, napi_callback_info info) {
 // right after the rows that fit before; returns the rows copied.
 napi_value Drain(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
+  if (!refreshEvents(env, e)) return nullptr;
   aurex::EventSink& s = e->book->sink;
   const uint64_t rows = s.overflow.size() / aurex::EV_STRIDE;
   const uint64_t first = s.n - rows;
@@ -222,24 +269,21 @@ napi_value Drain(napi_env env, napi_callback_info info) {
 
 napi_value BestBid(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   return num(env, static_cast<double>(e->book->bestBid()));
 }
 
 napi_value BestAsk(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   return num(env, static_cast<double>(e->book->bestAsk()));
 }
 
 napi_value BestQty(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   return num(env, static_cast<double>(e->book->bestQty(u32(env, a.v[1]) == 0 ? 0 : 1)));
 }
@@ -247,8 +291,7 @@ napi_value BestQty(napi_env env, napi_callback_info info) {
 // depth(h, side, levels, out) -> levels written
 napi_value Depth(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   size_t len = 0;
   double* out = nullptr;
@@ -261,8 +304,7 @@ napi_value Depth(napi_env env, napi_callback_info info) {
 // orderInfo(h, id, out[5]) -> boolean
 napi_value OrderInfo(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   size_t len = 0;
   double* out = nullptr;
@@ -278,8 +320,7 @@ napi_value OrderInfo(napi_env env, napi_callback_info info) {
 
 napi_value OrderCount(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   return num(env, static_cast<double>(e->book->orderCount()));
 }
@@ -287,40 +328,57 @@ napi_value OrderCount(napi_env env, napi_callback_info info) {
 // snapshot(h) -> Float64Array of [id, account, side, price, remaining, ts] rows
 napi_value Snapshot(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
-  const size_t n = e->book->orderCount();
+  const uint64_t n = e->book->orderCount();
   void* data = nullptr;
   napi_value ab, ta;
   CHECK(napi_create_arraybuffer(env, n * 6 * sizeof(double), &data, &ab));
-  if (n) e->book->snapshot(static_cast<double*>(data));
+  // Sized from the id index's count; the walk over the levels writes at most
+  // that many rows and reports how many it found, so a disagreement (a
+  // corrupted book) is an error, never a write past the buffer.
+  const uint64_t found = e->book->snapshot(static_cast<double*>(data), data ? n : 0);
+  if (found != n) {
+    napi_throw_error(env, nullptr, "aurex_book: snapshot: the levels hold a different number of orders than the id index");
+    return nullptr;
+  }
   CHECK(napi_create_typedarray(env, napi_float64_array, n * 6, ab, 0, &ta));
   return ta;
 }
 
-// restore(h, rows, n)
+// restore(h, rows, n) -> null, or {row, code} for the first row the book
+// refused (Book::restore: the book is then unchanged or empty).
 napi_value Restore(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
   if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
   uint32_t n = u32(env, a.v[2]);
   if (n > len / 6) n = static_cast<uint32_t>(len / 6);
-  if (!e->book->restore(d, n)) {
-    napi_throw_error(env, nullptr, "aurex_book: out of memory in restore");
-    return nullptr;
+  uint32_t row = 0;
+  int32_t code = 0;
+  napi_value r;
+  switch (e->book->restore(d, n, &row, &code)) {
+    case Book::RestoreStatus::OK:
+      CHECK(napi_get_null(env, &r));
+      return r;
+    case Book::RestoreStatus::BAD_ROW:
+      CHECK(napi_create_object(env, &r));
+      CHECK(napi_set_named_property(env, r, "row", num(env, row)));
+      CHECK(napi_set_named_property(env, r, "code", num(env, code)));
+      return r;
+    case Book::RestoreStatus::NO_MEMORY:
+      break;
   }
+  napi_throw_error(env, nullptr, "aurex_book: out of memory in restore");
   return nullptr;
 }
 
 napi_value StateHash(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   char buf[17];
   snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(e->book->stateHash()));
@@ -331,8 +389,7 @@ napi_value StateHash(napi_env env, napi_callback_info info) {
 
 napi_value MemoryUsage(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   return num(env, static_cast<double>(e->book->memoryBytes()));
 }
@@ -340,8 +397,7 @@ napi_value MemoryUsage(napi_env env, napi_callback_info info) {
 // check(h) -> null when the book is structurally sound, else a description.
 napi_value Check(napi_env env, napi_callback_info info) {
   Args a;
-  CHECK(getArgs(env, info, a) ? napi_ok : napi_generic_failure);
-  Entry* e = entryOf(env, a);
+  Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   const char* err = e->book->check();
   napi_value r;

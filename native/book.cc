@@ -644,12 +644,13 @@ bool Book::orderInfo(int64_t id, double* out) const {
   return true;
 }
 
-void Book::snapshot(double* out) const {
+uint64_t Book::snapshot(double* out, uint64_t capRows) const {
   uint64_t k = 0;
   for (int side = 0; side < 2; side++) {
     const BookSide& s = side == 0 ? bids_ : asks_;
     for (int64_t p = s.best(); p >= 0; p = s.nextWorse(static_cast<uint32_t>(p))) {
-      for (uint32_t sl = s.at(static_cast<uint32_t>(p)).head; sl != NIL; sl = pool_[sl].next) {
+      for (uint32_t sl = s.at(static_cast<uint32_t>(p)).head; sl != NIL; sl = pool_[sl].next, k++) {
+        if (k >= capRows) continue;  // keep counting: the caller learns the real size
         const Order& o = pool_[sl];
         double* r = out + k * 6;
         r[0] = static_cast<double>(o.id);
@@ -658,13 +659,13 @@ void Book::snapshot(double* out) const {
         r[3] = o.price;
         r[4] = static_cast<double>(o.remaining);
         r[5] = static_cast<double>(o.ts);
-        k++;
       }
     }
   }
+  return k;
 }
 
-bool Book::restore(const double* rows, uint32_t n) {
+void Book::clear() {
   bids_.reset();
   asks_.reset();
   pool_.clear();
@@ -673,14 +674,62 @@ bool Book::restore(const double* rows, uint32_t n) {
   spill_.clear();
   live_ = 0;
   maxIdSeen_ = 0;
+}
+
+// x is an integer in [lo, hi] (hi <= 2^53-1, so the cast is exact); false for NaN.
+static inline bool intInRange(double x, double lo, double hi) {
+  return x >= lo && x <= hi && static_cast<double>(static_cast<int64_t>(x)) == x;
+}
+
+int32_t Book::restoreRowError(const double* r) const {
+  constexpr double MAX_SAFE = 9007199254740991.0;
+  if (!intInRange(r[0], 1, MAX_SAFE)) return code::INVALID_ORDER_ID;
+  if (!intInRange(r[1], 0, MAX_SAFE)) return code::INVALID_ACCOUNT_ID;
+  if (r[2] != 0 && r[2] != 1) return code::INVALID_SIDE;
+  // Prices index the level pages: anything outside 1..maxPrice_ would be out of bounds.
+  if (!intInRange(r[3], 1, maxPrice_)) return code::INVALID_PRICE;
+  if (!intInRange(r[4], 1, MAX_SAFE)) return code::INVALID_QUANTITY;
+  if (!intInRange(r[5], 0, MAX_SAFE)) return code::VALUE_OUT_OF_RANGE;
+  return 0;
+}
+
+Book::RestoreStatus Book::restore(const double* rows, uint32_t n, uint32_t* badRow, int32_t* badCode) {
+  // The TS edge validates snapshots, but a row that got past it must not
+  // index outside the level pages: check every value before touching the book.
+  double bestBid = -1, bestAsk = static_cast<double>(maxPrice_) + 1;
   for (uint32_t i = 0; i < n; i++) {
     const double* r = rows + static_cast<uint64_t>(i) * 6;
-    if (static_cast<int64_t>(r[0]) > maxIdSeen_) maxIdSeen_ = static_cast<int64_t>(r[0]);
-    if (!rest(static_cast<int64_t>(r[0]), static_cast<int64_t>(r[1]), static_cast<int>(r[2]), static_cast<uint32_t>(r[3]),
-              static_cast<int64_t>(r[4]), static_cast<int64_t>(r[5])))
-      return false;
+    int32_t c = restoreRowError(r);
+    if (c == 0) {
+      if (r[2] == 0 && r[3] > bestBid) bestBid = r[3];
+      if (r[2] == 1 && r[3] < bestAsk) bestAsk = r[3];
+      if (bestBid >= bestAsk) c = code::INVALID_ARGUMENT;  // a crossed book
+    }
+    if (c != 0) {
+      *badRow = i;
+      *badCode = c;
+      return RestoreStatus::BAD_ROW;
+    }
   }
-  return true;
+  clear();
+  for (uint32_t i = 0; i < n; i++) {
+    const double* r = rows + static_cast<uint64_t>(i) * 6;
+    const int64_t id = static_cast<int64_t>(r[0]);
+    // Duplicates need the id index, which only exists once rows are loaded.
+    if (id > maxIdSeen_) maxIdSeen_ = id;
+    else if (lookup(id) != NIL) {
+      clear();
+      *badRow = i;
+      *badCode = code::INVALID_ORDER_ID;
+      return RestoreStatus::BAD_ROW;
+    }
+    if (!rest(id, static_cast<int64_t>(r[1]), static_cast<int>(r[2]), static_cast<uint32_t>(r[3]), static_cast<int64_t>(r[4]),
+              static_cast<int64_t>(r[5]))) {
+      clear();
+      return RestoreStatus::NO_MEMORY;
+    }
+  }
+  return RestoreStatus::OK;
 }
 
 static inline uint64_t fnvMix(uint64_t h, uint64_t v) {

@@ -180,10 +180,23 @@ class Book {
   /** [account, side, price, remaining, ts] of a resting order. */
   bool orderInfo(int64_t id, double* out) const;
   uint64_t orderCount() const { return live_; }
-  /** Rows of [id, account, side, price, remaining, ts] in snapshot order. */
-  void snapshot(double* out) const;
-  /** Clears the book and loads rows in snapshot format; false when out of memory. */
-  bool restore(const double* rows, uint32_t n);
+  /**
+   * Writes rows of [id, account, side, price, remaining, ts] in snapshot
+   * order, at most capRows of them; returns how many orders rest on the
+   * levels (the caller compares that with capRows, nothing is written past it).
+   */
+  uint64_t snapshot(double* out, uint64_t capRows) const;
+
+  enum class RestoreStatus { OK, BAD_ROW, NO_MEMORY };
+  /**
+   * Replaces the book with rows in snapshot format. Every row is checked
+   * first (integer values in range, price within 1..maxPrice, side 0|1,
+   * remaining >= 1, book not crossed): a bad one returns BAD_ROW with its
+   * index and a code (codes.h), and the book is unchanged. A duplicate id
+   * (found while loading) returns BAD_ROW and running out of memory
+   * NO_MEMORY; after those the book is left empty.
+   */
+  RestoreStatus restore(const double* rows, uint32_t n, uint32_t* badRow, int32_t* badCode);
   uint64_t stateHash() const;
   uint64_t memoryBytes() const;
   /**
@@ -216,6 +229,10 @@ class Book {
   void freeSlot(uint32_t slot);
   uint32_t allocSlot();
   void emitLevel(int side, uint32_t price, const Level& L) { sink.emit(EV_LEVEL, side, price, static_cast<double>(L.qty), L.count, 0, 0); }
+  /** Empties the book (levels, pool, id index); keeps the allocated capacity. */
+  void clear();
+  /** 0 when a snapshot row's values are in range for this book, else the code of the first bad value. */
+  int32_t restoreRowError(const double* r) const;
 
   uint32_t maxPrice_;
   int stp_;

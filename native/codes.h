@@ -5,8 +5,15 @@
 #include <cstdint>
 
 namespace aurex::code {
-// 100-199: only used defensively when a malformed op slips past the TS edge.
+// 100-199: only used defensively when a malformed op or snapshot row slips
+// past the TS edge (Book::restore reports which value of a row is bad).
 constexpr int32_t INVALID_ARGUMENT = 100;
+constexpr int32_t INVALID_PRICE = 101;
+constexpr int32_t INVALID_QUANTITY = 102;
+constexpr int32_t INVALID_SIDE = 103;
+constexpr int32_t INVALID_ORDER_ID = 105;
+constexpr int32_t INVALID_ACCOUNT_ID = 106;
+constexpr int32_t VALUE_OUT_OF_RANGE = 111;
 
 // 200-299 book rejects
 constexpr int32_t DUPLICATE_ORDER_ID = 200;
@@ -29,6 +36,12 @@ constexpr int32_t CANCEL_SELF_TRADE_INCOMING = 306;
 // Name/value table exported to JS for the agreement test.
 #define AUREX_CODE_LIST(X)            \
   X(INVALID_ARGUMENT)                 \
+  X(INVALID_PRICE)                    \
+  X(INVALID_QUANTITY)                 \
+  X(INVALID_SIDE)                     \
+  X(INVALID_ORDER_ID)                 \
+  X(INVALID_ACCOUNT_ID)               \
+  X(VALUE_OUT_OF_RANGE)               \
   X(DUPLICATE_ORDER_ID)               \
   X(UNKNOWN_ORDER)                    \
   X(POST_ONLY_WOULD_CROSS)            \

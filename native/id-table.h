@@ -81,10 +81,6 @@ class IdTable {
       i = (i + 1) & mask_;
     }
   }
-  uint32_t slotAt(uint64_t pos) const { return e_[pos].slot; }
-
-  /** Cache hint for a later lookup of key (no effect on contents). */
-  void prefetch(int64_t key) const { __builtin_prefetch(&e_[home(key)]); }
 
   void erase(int64_t key) {
     const uint64_t i = findPos(key);

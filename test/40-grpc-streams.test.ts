@@ -18,8 +18,10 @@ import {
   OrderType,
   RankBy,
   StockServiceClient,
+  type OrderEntryAck,
   type OrderEntryResponse,
 } from '../gen/aurex/stock/v1/stock.ts';
+import { Code } from '../engine/codes.ts';
 import { setSweepInterval } from '../gateway-grpc/stream-writer.ts';
 import { call, startGrpcHarness, type GrpcHarness, type GrpcUser } from './support/grpc-harness.ts';
 import { collect, expectStatus, until, within } from './support/grpc-expect.ts';
@@ -168,6 +170,37 @@ describe('40 grpc gateway: streams (real stack)', function () {
     expect(a[204]!.reason).to.equal('MISSING_FIELD');
     const execs = got.filter((m) => m.event?.$case === 'execution');
     expect(execs.length).to.be.at.least(201); // 200 accepted + 1 cancelled
+  });
+
+  it('OrderEntry: an oversized or malformed order id is refused and not echoed in the ack; a valid one still is', async () => {
+    const s = c.orderEntry(alice.md);
+    const got = collect(s);
+    const huge = 'x'.repeat(512 * 1024); // well inside the 1 MiB receive limit, so it reaches the handler
+    const bad = [huge, 'y'.repeat(65), 'has space', 'é'.repeat(40), 'nul\u0000id'];
+    let rid = 0n;
+    for (const id of bad) s.write(OrderEntryRequest.fromPartial({ requestId: ++rid, command: { $case: 'submit', value: order({ orderId: id }) } }));
+    s.write(OrderEntryRequest.fromPartial({ requestId: ++rid, command: { $case: 'cancel', value: { clientOrderId: huge, exchangeOrderId: 0n, userId: '' } } }));
+    s.write(
+      OrderEntryRequest.fromPartial({
+        requestId: ++rid,
+        command: { $case: 'replace', value: { clientOrderId: huge, exchangeOrderId: 0n, userId: '', newPrice: 229, newPriceTicks: 0n, newQuantity: 1n } },
+      }),
+    );
+    const validId = oid();
+    s.write(OrderEntryRequest.fromPartial({ requestId: ++rid, command: { $case: 'submit', value: order({ orderId: validId, symbol: 'NOPE' }) } }));
+    s.end();
+    expect(await within(got.ended, 10_000, 'OrderEntry end')).to.equal(null);
+    const acks = got.items.filter((m) => m.event?.$case === 'ack').map((m) => (m.event as { $case: 'ack'; value: OrderEntryAck }).value);
+    expect(acks.map((a) => a.requestId)).to.deep.equal(Array.from({ length: Number(rid) }, (_, i) => BigInt(i + 1)));
+    for (const a of acks.slice(0, bad.length + 2)) {
+      expect(a.reason, `request ${a.requestId}`).to.equal('INVALID_CLIENT_ORDER_ID');
+      expect(a.code).to.equal(Code.INVALID_CLIENT_ORDER_ID);
+      expect(a.grpcStatus).to.equal(status.INVALID_ARGUMENT);
+      expect(a.clientOrderId, `request ${a.requestId}`).to.equal('');
+    }
+    const last = acks[acks.length - 1]!;
+    expect(last.reason).to.equal('UNKNOWN_SYMBOL');
+    expect(last.clientOrderId).to.equal(validId);
   });
 
   it('OrderEntry refuses an unauthenticated stream and a readonly user', async () => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 export interface AurexBookAddon {
   create(maxPriceTicks: number, stpMode: number, initialOrders: number): number;
   close(h: number): void;
+  /** Registers the events array (>= 1 row). Calls that write events throw a RangeError once it is detached. */
   setEvents(h: number, events: Float64Array): void;
   setOps(h: number, ops: Float64Array): void;
   /** With check, rows are first checked like validateOps; -1 (nothing applied) when one fails. */
@@ -22,7 +23,8 @@ export interface AurexBookAddon {
   orderInfo(h: number, id: number, out: Float64Array): boolean;
   orderCount(h: number): number;
   snapshot(h: number): Float64Array;
-  restore(h: number, rows: Float64Array, n: number): void;
+  /** null when loaded; else the first row the core refused and why (a Code): the book is then unchanged or empty. */
+  restore(h: number, rows: Float64Array, n: number): { row: number; code: number } | null;
   stateHash(h: number): string;
   memoryUsage(h: number): number;
   codes(): Record<string, number>;

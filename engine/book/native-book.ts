@@ -7,7 +7,7 @@
  * registered once; if an op yields more events than fit, the core keeps the
  * rest and this wrapper grows the array and drains them (nothing is lost).
  */
-import { AurexError, Code } from '../codes.ts';
+import { AurexError, Code, codeName } from '../codes.ts';
 import {
   EV_STRIDE,
   OP_ACCOUNT,
@@ -35,9 +35,12 @@ export interface BookOptions {
    * turn it off; books trust their input.
    */
   validate?: boolean;
-  /** Initial event buffer size in rows (grows on demand). Default 4096. */
+  /** Initial event buffer size in rows, 1..MAX_EVENT_ROWS (grows on demand). Default 4096. */
   eventRows?: number;
 }
+
+/** Largest initial event buffer (rows of EV_STRIDE float64s: 1 GiB). */
+export const MAX_EVENT_ROWS = 2 ** 24;
 
 export class NativeBook implements OrderBookCore {
   events: Float64Array;
@@ -52,9 +55,13 @@ export class NativeBook implements OrderBookCore {
     const cfg = resolveConfig(config);
     this.maxPrice = cfg.maxPriceTicks;
     this.validate = opts.validate ?? true;
+    const eventRows = opts.eventRows ?? 4096;
+    if (!Number.isInteger(eventRows) || eventRows < 1 || eventRows > MAX_EVENT_ROWS) {
+      throw new AurexError(Code.INVALID_CONFIG, `eventRows must be an integer in 1..${MAX_EVENT_ROWS}`);
+    }
     this.a = loadAddon();
     this.h = this.a.create(cfg.maxPriceTicks, cfg.stpMode, cfg.initialOrders);
-    this.events = new Float64Array((opts.eventRows ?? 4096) * EV_STRIDE);
+    this.events = new Float64Array(eventRows * EV_STRIDE);
     this.a.setEvents(this.h, this.events);
     this.a.setOps(this.h, this.scratch);
   }
@@ -80,7 +87,8 @@ export class NativeBook implements OrderBookCore {
   }
 
   private grow(rows: number): void {
-    let cap = this.events.length / EV_STRIDE;
+    // at least 1: doubling from 0 would never end
+    let cap = Math.max(1, this.events.length / EV_STRIDE);
     const old = this.events;
     while (cap < rows) cap *= 2;
     this.events = new Float64Array(cap * EV_STRIDE);
@@ -178,7 +186,11 @@ export class NativeBook implements OrderBookCore {
       rows[k++] = o.remaining;
       rows[k++] = o.ts;
     }
-    this.a.restore(this.h, rows, orders.length);
+    // Validation and this copy read each value separately (a getter may
+    // answer differently the second time); the core checks the rows it
+    // actually gets and refuses a bad one instead of indexing out of range.
+    const bad = this.a.restore(this.h, rows, orders.length);
+    if (bad !== null) throw new AurexError(bad.code as Code, `restore: row ${bad.row} refused by the native book (${codeName(bad.code)})`);
   }
 
   stateHash(): string {

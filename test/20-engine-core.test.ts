@@ -10,6 +10,7 @@ import { Code } from '../engine/codes.ts';
 import { ExchangeCore } from '../engine/core.ts';
 import { MemoryCommandLog, type CommandLog } from '../engine/command-log.ts';
 import type { MarketConfig } from '../engine/symbols.ts';
+import { MAX_ACCOUNT_POSITIONS, MAX_SYMBOL_INDICES, validateCommand } from '../engine/validate-command.ts';
 import type { Command, CommandResult, ExecReport, MarketDataUpdate, PublicTrade } from '../engine/types.ts';
 import type { IndexView } from '../engine/core-api.ts';
 
@@ -103,6 +104,57 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     }
     expect(log.commands).to.have.length(2);
     expect(core.lastSeq()).to.equal(2);
+  });
+
+  it('checks admin commands fully at the edge, so nothing the journal cannot record (or the exchange would refuse) is stamped', async () => {
+    const log = new MemoryCommandLog();
+    await setup(log);
+    const cfg = (over: Record<string, unknown> = {}) => ({
+      symbol: 'NEW', name: 'New Co', tickSize: 1, lotSize: 1, referencePrice: 1_000, bandPercent: 10, maxOrderQty: 1_000, maxOrderNotional: 10_000_000, ...over,
+    });
+    const manyPositions = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`S${i}`, 1]));
+    const bad: [unknown, Code][] = [
+      // the exchange's own symbol validation, now before stamping
+      [{ type: 'addSymbol', config: cfg({ tickSize: 0 }) }, Code.INVALID_CONFIG],
+      [{ type: 'addSymbol', config: cfg({ symbol: 'lower' }) }, Code.INVALID_CONFIG],
+      [{ type: 'addSymbol', config: cfg({ name: undefined }) }, Code.INVALID_CONFIG],
+      // a symbol name that ByteWriter.str cannot encode (> 65535 bytes) used to tear the journal record
+      [{ type: 'addSymbol', config: cfg({ symbol: 'A'.repeat(70_000) }) }, Code.INVALID_CONFIG],
+      [{ type: 'addSymbol', config: cfg({ name: '€'.repeat(86) }) }, Code.INVALID_CONFIG], // 86 chars, 258 UTF-8 bytes
+      [{ type: 'addSymbol', config: cfg({ name: 'bad \ud800 surrogate' }) }, Code.INVALID_CONFIG],
+      [{ type: 'addSymbol', config: cfg({ indices: Object.fromEntries(Array.from({ length: MAX_SYMBOL_INDICES + 1 }, (_, i) => [`I${i}`, 1])) }) }, Code.INVALID_CONFIG],
+      [{ type: 'addSymbol', config: cfg({ makerFeeBps: null }) }, Code.INVALID_CONFIG],
+      [{ type: 'addSymbol', config: [] }, Code.INVALID_CONFIG],
+      // createAccount: bounded positions keyed by real symbol names, non-negative safe integers
+      [{ type: 'createAccount', accountId: 9, cash: 0, positions: manyPositions(MAX_ACCOUNT_POSITIONS + 1) }, Code.VALUE_OUT_OF_RANGE],
+      [{ type: 'createAccount', accountId: 9, cash: 0, positions: manyPositions(70_000) }, Code.VALUE_OUT_OF_RANGE],
+      [{ type: 'createAccount', accountId: 9, cash: 0, positions: { aaa: 1 } }, Code.INVALID_SYMBOL],
+      [{ type: 'createAccount', accountId: 9, cash: 0, positions: JSON.parse('{"__proto__": 1}') }, Code.INVALID_SYMBOL],
+      [{ type: 'createAccount', accountId: 9, cash: 0, positions: { AAA: -1 } }, Code.VALUE_OUT_OF_RANGE],
+      [{ type: 'createAccount', accountId: 9, cash: 0, positions: { AAA: 2 ** 53 } }, Code.VALUE_OUT_OF_RANGE],
+      // massCancel: only the reasons an order can really be mass-cancelled for
+      [{ type: 'massCancel', accountId: 1, reason: Code.CANCEL_IOC_REMAINDER }, Code.INVALID_ARGUMENT],
+      [{ type: 'massCancel', accountId: 1, reason: Code.CANCEL_REPLACED }, Code.INVALID_ARGUMENT],
+      [{ type: 'massCancel', accountId: 1, reason: 399 }, Code.INVALID_ARGUMENT],
+      [{ type: 'massCancel', accountId: 1, reason: 70_000 }, Code.INVALID_ARGUMENT],
+    ];
+    for (const [cmd, code] of bad) {
+      expect(validateCommand(cmd), JSON.stringify(cmd).slice(0, 120)).to.equal(code);
+      const r = await core.executeAsync(cmd as Command);
+      expect(r.code).to.equal(code);
+      expect(r.seq).to.equal(0);
+    }
+    expect(log.commands).to.have.length(2);
+    // the accepted side of each bound
+    expect(validateCommand({ type: 'createAccount', accountId: 9, cash: 0, positions: manyPositions(MAX_ACCOUNT_POSITIONS) })).to.equal(Code.OK);
+    expect(validateCommand({ type: 'addSymbol', config: cfg({ name: '€'.repeat(85) }) })).to.equal(Code.OK);
+    for (const reason of [Code.CANCEL_BY_USER, Code.CANCEL_BY_ADMIN, Code.CANCEL_ON_DISCONNECT, Code.CANCEL_EXPIRED, Code.CANCEL_SYMBOL_REMOVED]) {
+      expect(validateCommand({ type: 'massCancel', accountId: 1, reason }), String(reason)).to.equal(Code.OK);
+    }
+    const ok = await core.executeAsync({ type: 'addSymbol', config: cfg({ indices: { IDX: 1 } }) } as Command);
+    expect(ok.code).to.equal(Code.OK);
+    expect(ok.seq).to.equal(3);
+    expect(core.symbols().map((s) => s.symbol)).to.include('NEW');
   });
 
   it('releases callbacks, exec reports and market data only after the group flush completed', async () => {

@@ -91,15 +91,15 @@ describe('40 grpc gateway: unary RPCs (real stack)', function () {
   });
 
   it('rejects malformed orders with INVALID_ARGUMENT / NOT_FOUND and a stable reason', async () => {
-    await expectStatus(submit(alice, order({ orderId: '' })), status.INVALID_ARGUMENT, 'MISSING_FIELD');
+    await expectStatus(submit(alice, order({ orderId: '' })), status.INVALID_ARGUMENT, 'INVALID_CLIENT_ORDER_ID');
     await expectStatus(submit(alice, order({ orderId: 'has space' })), status.INVALID_ARGUMENT, 'INVALID_CLIENT_ORDER_ID');
     await expectStatus(submit(alice, order({ symbol: '' })), status.INVALID_ARGUMENT, 'MISSING_FIELD');
     await expectStatus(submit(alice, order({ symbol: 'NOPE' })), status.NOT_FOUND, 'UNKNOWN_SYMBOL');
     await expectStatus(submit(alice, order({ side: OrderSide.UNSPECIFIED })), status.INVALID_ARGUMENT, 'INVALID_SIDE');
     await expectStatus(submit(alice, order({ side: 7 as OrderSide })), status.INVALID_ARGUMENT, 'INVALID_SIDE');
     await expectStatus(submit(alice, order({ type: OrderType.UNSPECIFIED })), status.INVALID_ARGUMENT, 'INVALID_ORDER_TYPE');
-    await expectStatus(submit(alice, order({ quantity: 0n })), status.INVALID_ARGUMENT, 'INVALID_QUANTITY');
-    await expectStatus(submit(alice, order({ quantity: -5n })), status.INVALID_ARGUMENT, 'INVALID_QUANTITY');
+    await expectStatus(submit(alice, order({ quantity: 0n })), status.INVALID_ARGUMENT, 'QUANTITY_NOT_POSITIVE');
+    await expectStatus(submit(alice, order({ quantity: -5n })), status.INVALID_ARGUMENT, 'QUANTITY_NOT_POSITIVE');
     await expectStatus(submit(alice, order({ quantity: 2n ** 62n })), status.INVALID_ARGUMENT, 'INVALID_QUANTITY');
     await expectStatus(submit(alice, order({ quantity: 10_000_000n })), status.INVALID_ARGUMENT, 'QUANTITY_ABOVE_MAX');
     await expectStatus(submit(alice, order({ price: NaN })), status.INVALID_ARGUMENT, 'INVALID_PRICE');
@@ -112,7 +112,7 @@ describe('40 grpc gateway: unary RPCs (real stack)', function () {
     await expectStatus(submit(alice, order({ price: 228.5, priceTicks: 22851n })), status.INVALID_ARGUMENT, 'INVALID_PRICE');
     await expectStatus(submit(alice, order({ type: OrderType.STOP, price: 0 })), status.INVALID_ARGUMENT, 'INVALID_STOP_PRICE');
     await expectStatus(submit(alice, order({ stopPrice: 200 })), status.INVALID_ARGUMENT, 'INVALID_STOP_PRICE');
-    await expectStatus(submit(alice, order({ type: OrderType.IOC, postOnly: true })), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT');
+    await expectStatus(submit(alice, order({ type: OrderType.IOC, postOnly: true })), status.INVALID_ARGUMENT, 'INVALID_ORDER_TYPE');
   });
 
   it('answers undecodable request bytes with INVALID_ARGUMENT and oversized ones with RESOURCE_EXHAUSTED', async () => {
@@ -297,6 +297,16 @@ describe('40 grpc gateway: unary RPCs (real stack)', function () {
       maxOrderQuantity: 10000n, maxOrderNotionalMinor: 100_000_000n, makerFeeBps: 0, takerFeeBps: 0, indices: {},
     }, admin.md);
     expect(added.symbol!.symbol).to.equal('TEST1');
+    // the engine's refusals come back as errors with their code, and nothing is listed
+    const addReq = (over: Record<string, unknown>) => ({
+      symbol: 'TEST2', name: 'Test Two', tickSizeMinor: 1n, lotSize: 1n, referencePriceTicks: 2000n, bandPercent: 10,
+      maxOrderQuantity: 100n, maxOrderNotionalMinor: 100_000_000n, makerFeeBps: 0, takerFeeBps: 0, indices: {}, ...over,
+    });
+    await expectStatus(call(adm.addSymbol.bind(adm), addReq({ symbol: 'TEST1' }), admin.md), status.ALREADY_EXISTS, 'SYMBOL_EXISTS');
+    await expectStatus(call(adm.addSymbol.bind(adm), addReq({ tickSizeMinor: 0n }), admin.md), status.INVALID_ARGUMENT, 'INVALID_CONFIG');
+    await expectStatus(call(adm.addSymbol.bind(adm), addReq({ name: 'N'.repeat(300) }), admin.md), status.INVALID_ARGUMENT, 'INVALID_CONFIG');
+    await expectStatus(call(adm.addSymbol.bind(adm), addReq({ indices: { NOPE: 1 } }), admin.md), status.NOT_FOUND, 'UNKNOWN_INDEX');
+    expect((await call(adm.listSymbols.bind(adm), {}, admin.md)).symbols.map((x) => x.symbol)).to.not.include('TEST2');
     // tick 5 cents: 100.05 is on the grid (2001 ticks), 100.01 is not; lot 10
     const ok = await submit(alice, order({ symbol: 'TEST1', price: 100.05, quantity: 10n }));
     expect(ok.status).to.equal(OrderStatus.OPEN);

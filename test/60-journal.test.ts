@@ -6,9 +6,12 @@ import zlib from 'node:zlib';
 import { ByteReader, ByteWriter } from '../engine/journal/byte-buffer.ts';
 import { decodeCommand, encodeCommand } from '../engine/journal/command-codec.ts';
 import { crc32c } from '../engine/journal/crc32c.ts';
-import { listJournalFiles } from '../engine/journal/journal-format.ts';
-import { readJournal, readJournalFile, JournalCorruptError } from '../engine/journal/journal-reader.ts';
+import { listJournalFiles, RECORD_HEADER_BYTES } from '../engine/journal/journal-format.ts';
+import { JournalCursor } from '../engine/journal/journal-cursor.ts';
+import { readJournal, readJournalFile, scanRecords, JournalCorruptError } from '../engine/journal/journal-reader.ts';
 import { JournalWriter } from '../engine/journal/journal-writer.ts';
+import { Code } from '../engine/codes.ts';
+import { ExchangeCore } from '../engine/core.ts';
 import type { Command } from '../engine/types.ts';
 import { everyCommandVariant, orderCmd } from './support/durability-fixtures.ts';
 
@@ -50,9 +53,13 @@ describe('60 journal: codec, CRC, writer, reader', () => {
       offsets.push(w.pos);
       encodeCommand(w, c);
     }
-    const r = new ByteReader(w.view());
-    for (const c of cmds) expect(decodeCommand(r)).to.deep.equal(c);
-    expect(r.pos).to.equal(w.pos);
+    offsets.push(w.pos);
+    // one record per reader window, as the journal stores them
+    cmds.forEach((c, i) => {
+      const r = new ByteReader(w.view(), offsets[i]!, offsets[i + 1]!);
+      expect(decodeCommand(r)).to.deep.equal(c);
+      expect(r.pos).to.equal(offsets[i + 1]);
+    });
     // compact: a limit order with short strings is well under 100 bytes
     expect(offsets[7]! - offsets[6]!).to.be.below(80);
   });
@@ -214,5 +221,283 @@ describe('60 journal: codec, CRC, writer, reader', () => {
     j.flush(() => (called = true));
     expect(called).to.equal(true);
     expect(fs.existsSync(dir)).to.equal(false);
+  });
+});
+
+/** Offsets [header, payloadEnd, seq] of every valid record of a journal file. */
+function recordsOf(file: string): { at: number; end: number; seq: number }[] {
+  const out: { at: number; end: number; seq: number }[] = [];
+  scanRecords(fs.readFileSync(file), (start, end, seq) => out.push({ at: start - RECORD_HEADER_BYTES, end, seq }));
+  return out;
+}
+
+async function journalOf(dir: string, n: number, opts: { rollBytes?: number; every?: number } = {}): Promise<JournalWriter> {
+  const j = JournalWriter.open({ dir, mode: 'write', rollBytes: opts.rollBytes });
+  for (let s = 1; s <= n; s++) {
+    j.append(orderCmd(s));
+    if (s % (opts.every ?? 25) === 0) await j.flushAsync();
+  }
+  await j.flushAsync();
+  return j;
+}
+
+const bigSymbolConfig = (symbol: string) => ({
+  symbol, name: 'Huge', tickSize: 1, lotSize: 1, referencePrice: 100, bandPercent: 10, maxOrderQty: 10, maxOrderNotional: 1_000_000,
+});
+
+describe('60 journal: records that cannot be written, damage that is not a torn tail, codec strictness', () => {
+  const dirs: string[] = [];
+  const mk = () => {
+    const d = tmpDir();
+    dirs.push(d);
+    return d;
+  };
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  it('the edge refuses an addSymbol the journal cannot encode: the journal stays whole and later commands are acknowledged', async () => {
+    const dir = mk();
+    const journal = JournalWriter.open({ dir, mode: 'fsync' });
+    const core = new ExchangeCore({ market: { indices: [], symbols: [bigSymbolConfig('AAA')] }, book: 'reference', log: journal, indexIntervalMs: 0 });
+    try {
+      expect((await core.executeAsync({ type: 'createAccount', accountId: 1, cash: 1_000 })).code).to.equal(Code.OK);
+      // 70,000 bytes: more than ByteWriter.str's u16 length; used to throw inside append and leave half a record
+      const huge = await core.executeAsync({ type: 'addSymbol', config: bigSymbolConfig('A'.repeat(70_000)) } as Command);
+      expect(huge).to.deep.include({ code: Code.INVALID_CONFIG, seq: 0 });
+      expect((await core.executeAsync({ type: 'deposit', accountId: 1, amount: 5 })).code).to.equal(Code.OK);
+      expect(journal.error).to.equal(undefined);
+    } finally {
+      core.close();
+      core.exchange.close();
+      await journal.closeAsync();
+    }
+    const { cmds, stats } = readAll(dir);
+    expect(stats.torn).to.equal(undefined);
+    expect(cmds.map((c) => c.type)).to.deep.equal(['createAccount', 'deposit']);
+    expect(cmds.map((c) => c.seq)).to.deep.equal([1, 2]);
+  });
+
+  it('an unencodable command fails the writer (fail-stop) without a partial record: earlier groups stay readable', async () => {
+    const dir = mk();
+    const fatal: Error[] = [];
+    const j = JournalWriter.open({ dir, mode: 'fsync', onFatal: (e) => fatal.push(e) });
+    j.append(orderCmd(1));
+    j.append(orderCmd(2));
+    await j.flushAsync();
+    j.append(orderCmd(3)); // same group as the bad one: never written, its flush fails
+    expect(() => j.append({ type: 'addSymbol', seq: 4, ts: 4, config: bigSymbolConfig('B'.repeat(70_000)) })).to.not.throw();
+    expect(fatal).to.have.length(1);
+    expect(fatal[0]!.message).to.match(/cannot record command 4 \(addSymbol\): string longer than 65535 bytes/);
+    j.append(orderCmd(5)); // dropped
+    const errs: (Error | undefined)[] = [];
+    j.flush((e) => errs.push(e));
+    expect(errs).to.deep.equal([fatal[0]]);
+    expect(j.lastSeq).to.equal(3);
+    expect(j.durableSeq).to.equal(2);
+    await j.closeAsync().catch(() => undefined);
+    const { cmds, stats } = readAll(dir);
+    expect(stats.torn).to.equal(undefined);
+    expect(cmds.map((c) => c.seq)).to.deep.equal([1, 2]);
+    // the directory reopens cleanly and continues after the last durable record
+    const j2 = JournalWriter.open({ dir, mode: 'fsync' });
+    expect(j2.lastSeq).to.equal(2);
+    await j2.closeAsync();
+  });
+
+  it('refuses a record above MAX_RECORD_BYTES and a map whose count does not fit its u16', async () => {
+    const positions = (n: number, keyLen: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i).padStart(keyLen, 'K'), 1]));
+    for (const [cmd, msg] of [
+      // 20,000 entries x 70 bytes: every string fits, the record does not (1.4 MB)
+      [{ type: 'createAccount', seq: 1, ts: 1, accountId: 1, cash: 0, positions: positions(20_000, 60) }, /exceeds 1048576/],
+      // 70,000 entries: the u16 count would wrap to 4,464
+      [{ type: 'createAccount', seq: 1, ts: 1, accountId: 1, cash: 0, positions: positions(70_000, 6) }, /map of 70000 entries/],
+    ] as [Command, RegExp][]) {
+      const dir = mk();
+      let fatal: Error | undefined;
+      const j = JournalWriter.open({ dir, mode: 'write', onFatal: (e) => (fatal = e) });
+      j.append(cmd);
+      expect(fatal?.message).to.match(msg);
+      await j.flushAsync().then(
+        () => expect.fail('flush after a failed append must fail'),
+        (e: Error) => expect(e).to.equal(fatal),
+      );
+      await j.closeAsync().catch(() => undefined);
+      expect(readAll(dir).cmds).to.have.length(0);
+    }
+  });
+
+  it('a failed append while a group is in flight lets that group complete and close() still finishes', async () => {
+    const dir = mk();
+    const j = JournalWriter.open({ dir, mode: 'fsync' });
+    j.append(orderCmd(1));
+    const first: (Error | undefined)[] = [];
+    j.flush((e) => first.push(e)); // in flight now
+    j.append({ type: 'addSymbol', seq: 2, ts: 2, config: bigSymbolConfig('C'.repeat(70_000)) });
+    let closeErr: Error | undefined;
+    await new Promise<void>((resolve) => j.close((e) => ((closeErr = e), resolve())));
+    expect(first).to.deep.equal([undefined]); // record 1 was written and synced
+    expect(closeErr?.message).to.match(/cannot record command 2/);
+    expect(readAll(dir).cmds.map((c) => c.seq)).to.deep.equal([1]);
+  });
+
+  it('damage in the middle of the last file is corruption: read refuses, reopening refuses and truncates nothing', async () => {
+    const cases: [string, (buf: Buffer, rec: { at: number; end: number }) => void][] = [
+      ['flipped payload bit', (b, r) => (b[r.end - 2] ^= 0x01)],
+      ['zeroed length', (b, r) => b.writeUInt32LE(0, r.at)],
+      ['huge length', (b, r) => b.writeUInt32LE(0x7fffffff, r.at)],
+      ['flipped CRC', (b, r) => (b[r.at + 4] ^= 0x80)],
+    ];
+    for (const [what, damage] of cases) {
+      for (const victim of [0, 49, 98]) {
+        const dir = mk();
+        await (await journalOf(dir, 100)).closeAsync();
+        const file = listJournalFiles(dir)[0]!.path;
+        const recs = recordsOf(file);
+        const buf = fs.readFileSync(file);
+        damage(buf, recs[victim]!);
+        fs.writeFileSync(file, buf);
+        const size = buf.length;
+        expect(() => readAll(dir), `${what} in record ${victim + 1}`).to.throw(JournalCorruptError, /not a torn tail/);
+        expect(() => JournalWriter.open({ dir, mode: 'fsync' }), `${what} in record ${victim + 1}`).to.throw(JournalCorruptError);
+        expect(fs.statSync(file).size).to.equal(size);
+      }
+    }
+  });
+
+  it('still treats damage in the last record (nothing valid after it) as a torn tail', async () => {
+    const dir = mk();
+    await (await journalOf(dir, 100)).closeAsync();
+    const file = listJournalFiles(dir)[0]!.path;
+    const recs = recordsOf(file);
+    const buf = fs.readFileSync(file);
+    buf[recs[99]!.end - 2] ^= 0x01;
+    // a zero-filled region after it, as a lost page leaves it
+    fs.writeFileSync(file, Buffer.concat([buf, Buffer.alloc(4096)]));
+    const r = readAll(dir);
+    expect(r.cmds).to.have.length(99);
+    expect(r.stats.torn?.reason).to.match(/checksum/);
+    const j = JournalWriter.open({ dir, mode: 'fsync' });
+    expect(j.lastSeq).to.equal(99);
+    await j.closeAsync();
+    expect(fs.statSync(file).size).to.equal(recs[98]!.end);
+  });
+
+  it('a damaged file header followed by valid records is corruption, not a file torn at creation', async () => {
+    const dir = mk();
+    await (await journalOf(dir, 10)).closeAsync();
+    const file = listJournalFiles(dir)[0]!.path;
+    const buf = fs.readFileSync(file);
+    buf[1] ^= 0xff;
+    fs.writeFileSync(file, buf);
+    expect(() => JournalWriter.open({ dir, mode: 'fsync' })).to.throw(JournalCorruptError, /bad file header/);
+    expect(fs.statSync(file).size).to.equal(buf.length);
+  });
+
+  it('decodeCommand rejects trailing bytes; a CRC-valid record with them is reported as corruption', async () => {
+    const w = new ByteWriter();
+    encodeCommand(w, orderCmd(1));
+    const rec = Buffer.concat([w.view(), Buffer.from([0])]);
+    expect(() => decodeCommand(new ByteReader(rec))).to.throw(RangeError, /1 trailing bytes after a new command/);
+    expect(decodeCommand(new ByteReader(rec, 0, rec.length - 1))).to.deep.equal(orderCmd(1));
+    // the same payload framed with a correct length and CRC in a journal file
+    const dir = mk();
+    await (await journalOf(dir, 3)).closeAsync();
+    const file = listJournalFiles(dir)[0]!.path;
+    const head = Buffer.alloc(RECORD_HEADER_BYTES);
+    const payload = Buffer.from(rec);
+    payload.writeDoubleLE(4, 1); // seq 4 follows the file's 3
+    head.writeUInt32LE(payload.length, 0);
+    head.writeUInt32LE(crc32c(payload), 4);
+    fs.appendFileSync(file, Buffer.concat([head, payload]));
+    expect(() => readAll(dir)).to.throw(JournalCorruptError, /undecodable record .* trailing bytes/);
+  });
+
+  it('decoded maps have no prototype: a "__proto__" key is plain data; a repeated key is refused', () => {
+    const positions = JSON.parse('{"__proto__": 5, "AAPL": 1}') as Record<string, number>;
+    const w = new ByteWriter();
+    encodeCommand(w, { type: 'createAccount', seq: 1, ts: 1, accountId: 1, cash: 0, positions });
+    const back = decodeCommand(new ByteReader(w.view())) as { positions: Record<string, number> };
+    expect(Object.getPrototypeOf(back.positions)).to.equal(null);
+    expect(Object.keys(back.positions)).to.deep.equal(['__proto__', 'AAPL']);
+    expect(back.positions['__proto__']).to.equal(5);
+    expect(({} as Record<string, unknown>).AAPL).to.equal(undefined);
+    // the same with indices of an addSymbol
+    const w2 = new ByteWriter();
+    encodeCommand(w2, { type: 'addSymbol', seq: 1, ts: 1, config: { ...bigSymbolConfig('X'), indices: JSON.parse('{"__proto__": 2}') } });
+    const cfg = (decodeCommand(new ByteReader(w2.view())) as { config: { indices: Record<string, number> } }).config;
+    expect(Object.getOwnPropertyNames(cfg.indices)).to.deep.equal(['__proto__']);
+    // {AAPL, AAPM} -> {AAPL, AAPL}
+    const w3 = new ByteWriter();
+    encodeCommand(w3, { type: 'createAccount', seq: 1, ts: 1, accountId: 1, cash: 0, positions: { AAPL: 1, AAPM: 2 } });
+    const dup = Buffer.from(w3.view());
+    dup[dup.indexOf('AAPM')! + 3] = 'L'.charCodeAt(0);
+    expect(() => decodeCommand(new ByteReader(dup))).to.throw(RangeError, /repeated key "AAPL"/);
+  });
+});
+
+describe('60 journal cursor: retention under the cursor, damage while tailing', () => {
+  const dirs: string[] = [];
+  const mk = () => {
+    const d = tmpDir();
+    dirs.push(d);
+    return d;
+  };
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  it('continues in the next file when retention removes the file it has fully read', async () => {
+    const dir = mk();
+    const j = await journalOf(dir, 600, { rollBytes: 2048, every: 20 });
+    const files = listJournalFiles(dir);
+    expect(files.length).to.be.above(4);
+    const endOfThird = files[3]!.firstSeq - 1;
+    const c = new JournalCursor(dir, 0);
+    const got: number[] = [];
+    // stop exactly at the end of the third file (max, not untilSeq, so the cursor stays on that file)
+    expect(c.read(endOfThird, Infinity, (cmd) => got.push(cmd.seq!))).to.equal(endOfThird);
+    expect(j.removeCoveredBy(endOfThird)).to.have.length(3); // the file the cursor sits on is gone
+    while (c.read(100, Infinity, (cmd) => got.push(cmd.seq!)) > 0);
+    expect(got).to.deep.equal(Array.from({ length: 600 }, (_, i) => i + 1));
+    await j.closeAsync();
+  });
+
+  it('reports a gap (not ENOENT) when retention removed records it had not delivered yet', async () => {
+    const dir = mk();
+    const j = await journalOf(dir, 600, { rollBytes: 2048, every: 20 });
+    const files = listJournalFiles(dir);
+    const c = new JournalCursor(dir, 0);
+    const got: number[] = [];
+    expect(c.read(5, Infinity, (cmd) => got.push(cmd.seq!))).to.equal(5);
+    j.removeCoveredBy(files[3]!.firstSeq - 1);
+    // what it had already loaded of the removed file is still delivered, then the gap is reported
+    expect(() => {
+      while (c.read(100, Infinity, (cmd) => got.push(cmd.seq!)) > 0);
+    }).to.throw(JournalCorruptError, new RegExp(`journal starts at ${files[3]!.firstSeq}, records after ${files[1]!.firstSeq - 1} are gone`));
+    expect(got).to.deep.equal(Array.from({ length: files[1]!.firstSeq - 1 }, (_, i) => i + 1));
+    await j.closeAsync();
+  });
+
+  it('damage with valid records after it in the newest file throws instead of waiting forever; a torn tail just waits', async () => {
+    const dir = mk();
+    await (await journalOf(dir, 50)).closeAsync();
+    const file = listJournalFiles(dir)[0]!.path;
+    const recs = recordsOf(file);
+    const pristine = fs.readFileSync(file);
+    // torn tail: the cursor delivers what is valid and reports nothing new
+    fs.writeFileSync(file, pristine.subarray(0, recs[49]!.end - 3));
+    const tail: number[] = [];
+    const c1 = new JournalCursor(dir, 0);
+    expect(c1.read(1000, Infinity, (cmd) => tail.push(cmd.seq!))).to.equal(49);
+    expect(c1.read(1000, Infinity, () => undefined)).to.equal(0);
+    // the rest of the write lands: the cursor picks it up
+    fs.writeFileSync(file, pristine);
+    expect(c1.read(1000, Infinity, (cmd) => tail.push(cmd.seq!))).to.equal(1);
+    expect(tail).to.have.length(50);
+    // a flipped bit in record 20 of 50
+    const bad = Buffer.from(pristine);
+    bad[recs[19]!.end - 2] ^= 0x01;
+    fs.writeFileSync(file, bad);
+    const got: number[] = [];
+    const c2 = new JournalCursor(dir, 0);
+    expect(() => c2.read(1000, Infinity, (cmd) => got.push(cmd.seq!))).to.throw(JournalCorruptError, /checksum mismatch .* valid record after it/);
+    expect(got).to.deep.equal(Array.from({ length: 19 }, (_, i) => i + 1));
   });
 });

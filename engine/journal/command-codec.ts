@@ -39,6 +39,8 @@ function kindCode(k: OrderKind): number {
 
 function writeRecordMap(w: ByteWriter, m: Record<string, number>): void {
   const keys = Object.keys(m);
+  // The count is a u16: a larger map would wrap into a record that decodes as something else.
+  if (keys.length > 0xffff) throw new RangeError(`map of ${keys.length} entries does not fit a journal record`);
   w.u16(keys.length);
   for (const k of keys) {
     w.str(k);
@@ -46,11 +48,13 @@ function writeRecordMap(w: ByteWriter, m: Record<string, number>): void {
   }
 }
 
+/** Keys come from the file: a prototype-less object makes `__proto__` an ordinary key, and a repeated key is corruption. */
 function readRecordMap(r: ByteReader): Record<string, number> {
   const n = r.u16();
-  const m: Record<string, number> = {};
+  const m = Object.create(null) as Record<string, number>;
   for (let i = 0; i < n; i++) {
     const k = r.str();
+    if (Object.hasOwn(m, k)) throw new RangeError(`repeated key ${JSON.stringify(k)} in journal record`);
     m[k] = r.f64();
   }
   return m;
@@ -139,8 +143,18 @@ export function encodeCommand(w: ByteWriter, cmd: Command): void {
   }
 }
 
-/** Decode one command from r (advancing r.pos). Throws on a malformed record. */
+/**
+ * Decode the one command in r's window [r.pos, r.end) (advancing r.pos to r.end).
+ * Throws on a malformed record, including bytes left over after the command:
+ * the encoder never writes any, so they mean damage, not a newer field.
+ */
 export function decodeCommand(r: ByteReader): Command {
+  const c = decodeFields(r);
+  if (r.pos !== r.end) throw new RangeError(`${r.end - r.pos} trailing bytes after a ${c.type} command in journal record`);
+  return c;
+}
+
+function decodeFields(r: ByteReader): Command {
   const tag = r.u8();
   const seq = r.f64();
   const ts = r.f64();

@@ -3,16 +3,30 @@
  * deliver records after a sequence in bounded steps, picking up bytes appended
  * since the last call and files created by rolls. An incomplete or
  * not-yet-valid record at the end of the newest file is simply "not there yet"
- * (retried on the next call); the same in an older file is corruption.
+ * (retried on the next call); the same in an older file, or an invalid record
+ * with valid ones after it, is corruption.
  * Used by the PostgreSQL feed, which derives its rows from the journal.
+ *
+ * Files can disappear under the cursor: snapshot retention removes the files a
+ * snapshot covers (JournalWriter.removeCoveredBy), between our listing and our
+ * opening, or while we sit at the end of one. The cursor then locates lastSeq + 1
+ * again in a fresh listing, exactly as when it started: if the removed file held
+ * only records it had already delivered, it continues in the next file; if it
+ * held records it had not, those are gone and it reports the gap rather than
+ * skipping them.
  */
 import fs from 'node:fs';
 import type { Command } from '../types.ts';
 import { ByteReader } from './byte-buffer.ts';
-import { decodeCommand } from './command-codec.ts';
-import { crc32c } from './crc32c.ts';
-import { checkFileHeader, FILE_HEADER_BYTES, listJournalFiles, MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './journal-format.ts';
-import { JournalCorruptError } from './journal-reader.ts';
+import { checkFileHeader, checkRecord, FILE_HEADER_BYTES, findLaterRecord, listJournalFiles, RECORD_HEADER_BYTES, recordFault } from './journal-format.ts';
+import { decodeRecord, JournalCorruptError } from './journal-reader.ts';
+
+/** Relocations in one call before an ENOENT is reported: each one follows a removal, which only happens once per file. */
+const MAX_RELOCATIONS = 8;
+
+function isMissing(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
 
 export class JournalCursor {
   private readonly dir: string;
@@ -22,6 +36,8 @@ export class JournalCursor {
   private pos = 0;
   /** File offset of buf[0]. */
   private fileOff = 0;
+  /** Sequence of the record just before pos (firstSeq - 1 at a file's start): what a record after a damaged one must follow. */
+  private prevRecSeq = 0;
   /** Last sequence delivered (or skipped as <= the start). */
   lastSeq: number;
 
@@ -32,6 +48,22 @@ export class JournalCursor {
 
   /** Load (more of) the current file, or move to the next one. Returns false when nothing new. */
   private advance(): boolean {
+    for (let relocations = 0; ; relocations++) {
+      try {
+        return this.advanceOnce();
+      } catch (e) {
+        if (!isMissing(e) || relocations >= MAX_RELOCATIONS) throw e;
+        // The file went away (retention): find lastSeq + 1 again from a fresh listing.
+        this.filePath = '';
+        this.fileFirstSeq = -1;
+        this.buf = Buffer.alloc(0);
+        this.pos = 0;
+        this.fileOff = 0;
+      }
+    }
+  }
+
+  private advanceOnce(): boolean {
     const files = listJournalFiles(this.dir);
     if (this.filePath === '') {
       // first file that can contain lastSeq + 1
@@ -92,6 +124,7 @@ export class JournalCursor {
     this.buf = b.subarray(FILE_HEADER_BYTES);
     this.fileOff = FILE_HEADER_BYTES;
     this.pos = 0;
+    this.prevRecSeq = firstSeq - 1;
   }
 
   /**
@@ -110,25 +143,41 @@ export class JournalCursor {
         r.buf = this.buf;
         continue;
       }
-      const len = b.readUInt32LE(p);
-      const start = p + RECORD_HEADER_BYTES;
-      const end = start + len;
-      if (len < 17 || len > MAX_RECORD_BYTES || end > b.length || crc32c(b, start, end) !== b.readUInt32LE(p + 4)) {
+      const end = checkRecord(b, p);
+      if (end < 0) {
         // incomplete: maybe still being written
-        if (!this.advance()) return n;
+        if (!this.advance()) {
+          this.checkNotDamaged(end);
+          return n;
+        }
         r.buf = this.buf;
         continue;
       }
+      const start = p + RECORD_HEADER_BYTES;
       const seq = b.readDoubleLE(start + 1);
       if (seq > untilSeq) return n;
       this.pos = end;
+      this.prevRecSeq = seq;
       if (seq <= this.lastSeq) continue;
-      r.pos = start;
-      r.end = end;
-      const cmd = decodeCommand(r);
+      const cmd = decodeRecord(r, start, end, this.filePath);
       this.lastSeq = seq;
       fn(cmd);
       n++;
+    }
+  }
+
+  /**
+   * An invalid record at the end of the newest file is normally a write in
+   * progress; one with a valid, sequence-continuing record after it is damage
+   * that waiting would never repair (the feed would stall silently).
+   */
+  private checkNotDamaged(fault: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    if (p >= b.length) return;
+    const later = findLaterRecord(b, p, this.prevRecSeq);
+    if (later >= 0) {
+      throw new JournalCorruptError(`${this.filePath}: ${recordFault(b, p, fault, this.fileOff + p)} with a valid record after it: damaged journal`);
     }
   }
 }

@@ -9,13 +9,56 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { crc32c } from './crc32c.ts';
 
 export const JOURNAL_MAGIC = 0x314a5841; // "AXJ1" little-endian
 export const JOURNAL_VERSION = 1;
 export const FILE_HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 8;
-/** Sanity bound: a length field above this is corruption, not a record. */
+/** Sanity bound: a length field above this is corruption, not a record. The writer never produces a longer payload. */
 export const MAX_RECORD_BYTES = 1 << 20;
+/** Smallest payload: type u8 + seq f64 + ts f64. */
+export const MIN_RECORD_BYTES = 17;
+
+// Outcomes of checkRecord() other than a payload end (negative, so one number carries both).
+export const REC_SHORT_HEADER = -1;
+export const REC_BAD_LENGTH = -2;
+export const REC_TRUNCATED = -3;
+export const REC_BAD_CHECKSUM = -4;
+
+/**
+ * Checks the record whose header starts at `p` in buf[0, limit): its length field
+ * is in bounds, the payload fits, and the CRC-32C matches. Returns the payload's
+ * end offset (> p) when valid, else one of the negative REC_* codes. The record's
+ * sequence is then buf.readDoubleLE(p + RECORD_HEADER_BYTES + 1). The one
+ * definition of "a valid record" for the reader, the cursor and the writer's reopen.
+ */
+export function checkRecord(buf: Buffer, p: number, limit: number = buf.length): number {
+  if (p + RECORD_HEADER_BYTES > limit) return REC_SHORT_HEADER;
+  const len = buf.readUInt32LE(p);
+  if (len < MIN_RECORD_BYTES || len > MAX_RECORD_BYTES) return REC_BAD_LENGTH;
+  const start = p + RECORD_HEADER_BYTES;
+  const end = start + len;
+  if (end > limit) return REC_TRUNCATED;
+  if (crc32c(buf, start, end) !== buf.readUInt32LE(p + 4)) return REC_BAD_CHECKSUM;
+  return end;
+}
+
+/** Human-readable reason for a negative checkRecord() result at `p` (reported as offset `at`, default p). */
+export function recordFault(buf: Buffer, p: number, fault: number, at: number = p): string {
+  switch (fault) {
+    case REC_SHORT_HEADER:
+      return `short record header at ${at}`;
+    case REC_BAD_LENGTH: {
+      const len = buf.readUInt32LE(p);
+      return len === 0 ? `zero length at ${at}` : `bad length ${len} at ${at}`;
+    }
+    case REC_TRUNCATED:
+      return `truncated record at ${at}`;
+    default:
+      return `checksum mismatch at ${at}`;
+  }
+}
 
 const NAME_RE = /^journal-(\d{16})\.log$/;
 
@@ -58,4 +101,29 @@ export function fsyncDir(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Looks past an invalid record at `from` for a later valid one that continues the
+ * sequence: it checks (length, CRC), and its seq is an integer above `prevSeq`
+ * (the last valid record's) and no further ahead than the bytes in between could
+ * hold records. Finding one means the invalid record is damage with journaled
+ * records after it, not a torn tail (which only exists at the very end). Returns
+ * its offset, or -1. Linear in the bytes after `from`; only called on damage.
+ */
+export function findLaterRecord(buf: Buffer, from: number, prevSeq: number, limit: number = buf.length): number {
+  const minRec = RECORD_HEADER_BYTES + MIN_RECORD_BYTES;
+  for (let q = from + 1; q + minRec <= limit; q++) {
+    const len = buf.readUInt32LE(q);
+    if (len < MIN_RECORD_BYTES || len > MAX_RECORD_BYTES || q + RECORD_HEADER_BYTES + len > limit) continue;
+    const seq = buf.readDoubleLE(q + RECORD_HEADER_BYTES + 1);
+    if (!(seq > prevSeq) || !Number.isInteger(seq) || seq > prevSeq + 1 + Math.floor((q - from) / minRec)) continue;
+    if (checkRecord(buf, q, limit) > 0) return q;
+  }
+  return -1;
+}
+
+/** First sequence recorded in a file header (valid only when checkFileHeader passed). */
+export function headerFirstSeq(buf: Buffer): number {
+  return buf.readDoubleLE(8);
 }

@@ -1,23 +1,26 @@
 /**
  * Reading the journal: iterate the records of a directory from a sequence on,
- * verifying each record's length and CRC-32C. The first invalid record of the
- * last file is a torn tail (a crash in the middle of a group write): reading
+ * verifying each record's length and CRC-32C. An invalid record at the end of
+ * the last file is a torn tail (a crash in the middle of a group write): reading
  * stops there, and since a group is acknowledged only after its write (and
  * fdatasync) completed, nothing acknowledged is lost by ignoring it. An invalid
- * record in an earlier file cannot be a torn write and is reported as
- * corruption (an error), because records after it would be skipped.
+ * record in an earlier file, or one followed by valid records, cannot be a torn
+ * write and is reported as corruption (an error), because records after it
+ * would be skipped.
  */
 import fs from 'node:fs';
 import type { Command } from '../types.ts';
 import { ByteReader } from './byte-buffer.ts';
 import { decodeCommand } from './command-codec.ts';
-import { crc32c } from './crc32c.ts';
 import {
   checkFileHeader,
+  checkRecord,
   FILE_HEADER_BYTES,
+  findLaterRecord,
+  headerFirstSeq,
   listJournalFiles,
-  MAX_RECORD_BYTES,
   RECORD_HEADER_BYTES,
+  recordFault,
   type JournalFile,
 } from './journal-format.ts';
 
@@ -42,11 +45,16 @@ export interface FileScan {
 
 /**
  * Walk the records of one file's bytes. `visit` gets (payloadStart, payloadEnd, seq)
- * for each valid record; scanning stops at the first invalid one.
+ * for each valid record; scanning stops at the first invalid one, which is a torn
+ * tail only if nothing valid follows it: when a later record continues the
+ * sequence (findLaterRecord), the bytes are damaged in the middle and this throws
+ * JournalCorruptError, so that no caller truncates journaled commands away.
  */
-export function scanRecords(buf: Buffer, visit?: (start: number, end: number, seq: number) => void): FileScan {
+export function scanRecords(buf: Buffer, visit?: (start: number, end: number, seq: number) => void, label = 'journal file'): FileScan {
   const scan: FileScan = { validEnd: FILE_HEADER_BYTES, records: 0, lastSeq: 0, fileBytes: buf.length };
   if (!checkFileHeader(buf)) {
+    // The header is written before any record: one followed by a valid record was damaged, not torn.
+    if (checkRecord(buf, FILE_HEADER_BYTES) > 0) throw new JournalCorruptError(`${label}: bad file header before valid records`);
     scan.validEnd = 0;
     scan.tornReason = buf.length < FILE_HEADER_BYTES ? 'short file header' : 'bad file header';
     return scan;
@@ -54,37 +62,47 @@ export function scanRecords(buf: Buffer, visit?: (start: number, end: number, se
   let p = FILE_HEADER_BYTES;
   const n = buf.length;
   while (p < n) {
-    if (p + RECORD_HEADER_BYTES > n) {
-      scan.tornReason = `short record header at ${p}`;
+    const end = checkRecord(buf, p, n);
+    if (end < 0) {
+      scan.tornReason = recordFault(buf, p, end);
       break;
     }
-    const len = buf.readUInt32LE(p);
-    if (len < 17 || len > MAX_RECORD_BYTES) {
-      scan.tornReason = len === 0 ? `zero length at ${p}` : `bad length ${len} at ${p}`;
-      break;
-    }
-    const start = p + RECORD_HEADER_BYTES;
-    const end = start + len;
-    if (end > n) {
-      scan.tornReason = `truncated record at ${p}`;
-      break;
-    }
-    if (crc32c(buf, start, end) !== buf.readUInt32LE(p + 4)) {
-      scan.tornReason = `checksum mismatch at ${p}`;
-      break;
-    }
-    const seq = buf.readDoubleLE(start + 1);
+    const seq = buf.readDoubleLE(p + RECORD_HEADER_BYTES + 1);
     if (seq <= scan.lastSeq) {
       scan.tornReason = `sequence ${seq} not increasing at ${p}`;
       break;
     }
-    visit?.(start, end, seq);
+    visit?.(p + RECORD_HEADER_BYTES, end, seq);
     scan.lastSeq = seq;
     scan.records++;
     p = end;
     scan.validEnd = p;
   }
+  if (scan.tornReason !== undefined) {
+    const prevSeq = scan.records > 0 ? scan.lastSeq : headerFirstSeq(buf) - 1;
+    const later = findLaterRecord(buf, p, prevSeq);
+    if (later >= 0) {
+      throw new JournalCorruptError(
+        `${label}: ${scan.tornReason}, but a valid record (seq ${buf.readDoubleLE(later + RECORD_HEADER_BYTES + 1)}) follows at ${later}: damaged journal, not a torn tail`,
+      );
+    }
+  }
   return scan;
+}
+
+/**
+ * Decode the CRC-valid record payload buf[start, end). One that does not decode
+ * exactly (unknown type, short, trailing bytes) was written by something else
+ * or damaged before its CRC was computed: corruption either way.
+ */
+export function decodeRecord(r: ByteReader, start: number, end: number, label: string): Command {
+  r.pos = start;
+  r.end = end;
+  try {
+    return decodeCommand(r);
+  } catch (e) {
+    throw new JournalCorruptError(`${label}: undecodable record at ${start - RECORD_HEADER_BYTES}: ${(e as Error).message}`);
+  }
 }
 
 export interface ReplayStats {
@@ -114,15 +132,17 @@ export function readJournal(dir: string, fromSeq: number, fn: (cmd: Command) => 
     stats.bytes += buf.length;
     const r = new ByteReader(buf);
     let prev = stats.lastSeq;
-    const scan = scanRecords(buf, (start, end, seq) => {
-      if (seq <= prev) throw new JournalCorruptError(`${f.path}: sequence ${seq} after ${prev}`);
-      prev = seq;
-      if (seq <= fromSeq) return;
-      r.pos = start;
-      r.end = end;
-      fn(decodeCommand(r));
-      stats.replayed++;
-    });
+    const scan = scanRecords(
+      buf,
+      (start, end, seq) => {
+        if (seq <= prev) throw new JournalCorruptError(`${f.path}: sequence ${seq} after ${prev}`);
+        prev = seq;
+        if (seq <= fromSeq) return;
+        fn(decodeRecord(r, start, end, f.path));
+        stats.replayed++;
+      },
+      f.path,
+    );
     if (scan.lastSeq > 0) stats.lastSeq = scan.lastSeq;
     if (scan.tornReason !== undefined) {
       if (i !== files.length - 1) throw new JournalCorruptError(`${f.path}: ${scan.tornReason} (not the last journal file)`);
@@ -138,10 +158,6 @@ export function readJournalFile(file: JournalFile | string): { commands: Command
   const buf = fs.readFileSync(p);
   const commands: Command[] = [];
   const r = new ByteReader(buf);
-  const scan = scanRecords(buf, (start, end) => {
-    r.pos = start;
-    r.end = end;
-    commands.push(decodeCommand(r));
-  });
+  const scan = scanRecords(buf, (start, end) => commands.push(decodeRecord(r, start, end, p)), p);
   return { commands, scan };
 }

@@ -23,6 +23,7 @@ import {
   fsyncDir,
   journalFileName,
   listJournalFiles,
+  MAX_RECORD_BYTES,
   RECORD_HEADER_BYTES,
   writeFileHeader,
 } from './journal-format.ts';
@@ -97,7 +98,8 @@ export class JournalWriter implements CommandLog {
     const last = files[files.length - 1];
     if (last) {
       const buf = fs.readFileSync(last.path);
-      const scan = scanRecords(buf);
+      // Throws JournalCorruptError (never truncating) when valid records follow an invalid one.
+      const scan = scanRecords(buf, undefined, last.path);
       let lastSeq = scan.lastSeq;
       if (lastSeq === 0) {
         // An empty last file: the sequence continues from the file before it.
@@ -144,8 +146,10 @@ export class JournalWriter implements CommandLog {
   /**
    * Encode a stamped command into the current group. After a failure (or close)
    * the command is dropped and the next flush reports the error: per the
-   * CommandLog contract, append never throws for I/O. An out-of-order sequence
-   * is a caller bug and throws.
+   * CommandLog contract, append never throws for I/O. A command that cannot be
+   * encoded into one record (the edge should have refused it) fails the writer
+   * the same way, leaving no partial record behind. An out-of-order sequence is
+   * a caller bug and throws.
    */
   append(cmd: Command): void {
     if (this.failed || this.closed) {
@@ -154,19 +158,31 @@ export class JournalWriter implements CommandLog {
     }
     const seq = cmd.seq ?? 0;
     if (!(seq > this.lastAppended)) throw new RangeError(`journal: sequence ${seq} not after ${this.lastAppended}`);
-    this.lastAppended = seq;
-    if (this.mode === 'none') return;
+    if (this.mode === 'none') {
+      this.lastAppended = seq;
+      return;
+    }
     const w = this.cur;
-    if (this.curRecords === 0) this.curFirstSeq = seq;
     const at = w.pos;
-    w.ensure(RECORD_HEADER_BYTES + 96);
-    w.pos = at + RECORD_HEADER_BYTES;
-    encodeCommand(w, cmd);
+    let len: number;
+    try {
+      w.ensure(RECORD_HEADER_BYTES + 96);
+      w.pos = at + RECORD_HEADER_BYTES;
+      encodeCommand(w, cmd);
+      len = w.pos - at - RECORD_HEADER_BYTES;
+      if (len > MAX_RECORD_BYTES) throw new RangeError(`record of ${len} bytes exceeds ${MAX_RECORD_BYTES}`);
+    } catch (e) {
+      // Drop the partial record: the group's earlier records stay well-formed.
+      w.pos = at;
+      this.failAppend(Object.assign(new Error(`journal: cannot record command ${seq} (${cmd.type}): ${(e as Error).message}`), { cause: e }));
+      return;
+    }
     const b = w.buf;
-    const len = w.pos - at - RECORD_HEADER_BYTES;
     b.writeUInt32LE(len, at);
     b.writeUInt32LE(crc32c(b, at + RECORD_HEADER_BYTES, w.pos), at + 4);
+    if (this.curRecords === 0) this.curFirstSeq = seq;
     this.curRecords++;
+    this.lastAppended = seq;
   }
 
   /** Call cb once everything appended so far is durable (or with the fatal error). */
@@ -226,13 +242,15 @@ export class JournalWriter implements CommandLog {
       for (let i = 0; i < cbs.length; i++) cbs[i]!();
       cbs.length = 0;
       this.spareCbs = cbs;
-      if (this.failed) return;
-      if (this.curRecords > 0) this.startGroup();
-      else if (this.waiting.length > 0) {
-        // Flushes that arrived with nothing new to write only waited for this group.
-        const w = this.waiting;
-        this.waiting = [];
-        for (let i = 0; i < w.length; i++) w[i]!();
+      // Failed while this group was in flight (append): write nothing more, but still finish a pending close.
+      if (!this.failed) {
+        if (this.curRecords > 0) this.startGroup();
+        else if (this.waiting.length > 0) {
+          // Flushes that arrived with nothing new to write only waited for this group.
+          const w = this.waiting;
+          this.waiting = [];
+          for (let i = 0; i < w.length; i++) w[i]!();
+        }
       }
       if (!this.inFlight && this.closeCb) this.finishClose();
     };
@@ -281,6 +299,19 @@ export class JournalWriter implements CommandLog {
     for (const cb of all) cb(this.failed);
     if (first) this.onFatal?.(this.failed!);
     if (this.closeCb) this.finishClose();
+  }
+
+  /**
+   * Fail-stop from append(): like fail(), except that a group already in flight
+   * is left to complete (its records were encoded whole; its callbacks learn
+   * their own outcome, and close waits for it), so inFlight is not touched.
+   */
+  private failAppend(err: Error): void {
+    this.failed = err;
+    const w = this.waiting;
+    this.waiting = [];
+    for (const cb of w) cb(err);
+    this.onFatal?.(err);
   }
 
   /**

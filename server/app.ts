@@ -237,6 +237,8 @@ export class AurexServer {
       dataDir: cfg.dataDir,
       redis: this.redis,
       db: this.db as never,
+      // migrate() above created the auth tables: the store must not apply its SQL a second way.
+      dbApplySchema: false,
       secret,
       rateLimits: {
         ordersPerSecond: { trader: cfg.ordersPerSecond, admin: cfg.ordersPerSecond * 4, readonly: 0 },

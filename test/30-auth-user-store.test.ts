@@ -12,6 +12,7 @@ import pgPromise from 'pg-promise';
 import { AurexError, Code } from '../engine/codes.ts';
 import { FileUserStore, PgUserStore, RedisSessionStore, createAuthManager, type UserStore } from '../engine/auth/index.ts';
 import type { UserRecord } from '../engine/auth/auth-types.ts';
+import { migrate } from '../engine/persistence/migrate.ts';
 
 const DB_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const PASSWORD = 'Correct-Horse-9!';
@@ -154,6 +155,51 @@ for (const kind of kinds) {
     });
   });
 }
+
+describe('30 auth PostgreSQL schema: one owner (migrate) for the server, self-applied standalone', () => {
+  const schema = `aurex_auth_mig_${process.pid}_${randomBytes(3).toString('hex')}`;
+  // search_path = the throwaway schema, as migrate() runs it in the server's database
+  const pgpSchema = pgPromise({ schema, noWarnings: true });
+  const db = pgpSchema({ connectionString: DB_URL, max: 2 });
+  const usersTable = async () => (await admin.one<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${schema}.users`])).t;
+
+  after(async () => {
+    await db.$pool.end();
+    await admin.none(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+
+  it('applySchema: false leaves the tables to migrate(); the store then works on them', async () => {
+    await admin.none(`CREATE SCHEMA ${schema}`);
+    const store = new PgUserStore({ db, applySchema: false });
+    await store.init();
+    expect(await usersTable()).to.equal(null); // init() created nothing
+    const m = await migrate(db as never);
+    expect(m.applied).to.include(1); // 0001_auth.sql, through the versioned runner
+    expect(await usersTable()).to.equal(`${schema}.users`);
+    const t = Date.now();
+    await store.insert(user('mig@example.com', await store.allocateAccountId(), t));
+    expect((await store.getByEmail('mig@example.com'))?.accountId).to.equal(1);
+    await store.close();
+  });
+
+  it('createAuthManager passes dbApplySchema through (what the server uses after migrate())', async () => {
+    const other = `${schema}_b`;
+    try {
+      const auth = await createAuthManager({
+        databaseUrl: DB_URL,
+        dbSchema: other,
+        dbApplySchema: false,
+        secret: randomBytes(32),
+        dataDir: tmpdir(),
+        provisionAccount: async () => undefined,
+      });
+      await auth.close();
+      expect((await admin.one<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${other}.users`])).t).to.equal(null);
+    } finally {
+      await admin.none(`DROP SCHEMA IF EXISTS ${other} CASCADE`);
+    }
+  });
+});
 
 describe('30 auth with PostgreSQL users and audit, Redis sessions', () => {
   const schema = `aurex_auth_full_${process.pid}_${randomBytes(3).toString('hex')}`;

@@ -31,6 +31,8 @@ export interface CreateAuthManagerOptions
   db?: PgDb;
   /** PostgreSQL schema for the auth tables (default: the connection's search_path). */
   dbSchema?: string;
+  /** Let the PostgreSQL user store create its tables in init() (default true); false when migrate() already did. */
+  dbApplySchema?: boolean;
   /** Directory for users.json and audit.log when no database is configured. */
   dataDir?: string;
   /** Override any store (tests, tools). */
@@ -55,7 +57,7 @@ export async function createAuthManager(opts: CreateAuthManagerOptions): Promise
   let audit = opts.audit;
   if (!users) {
     if (opts.databaseUrl || opts.db) {
-      const pg = new PgUserStore({ db: opts.db, databaseUrl: opts.databaseUrl, schema: opts.dbSchema });
+      const pg = new PgUserStore({ db: opts.db, databaseUrl: opts.databaseUrl, schema: opts.dbSchema, applySchema: opts.dbApplySchema });
       users = pg;
       audit ??= new PgAuditSink(pg.db);
     } else {

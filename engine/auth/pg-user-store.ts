@@ -1,7 +1,8 @@
 /**
- * PostgreSQL user store (pg-promise). Tables come from engine/auth/sql/*.sql; until the shared
- * migration runner (engine/persistence/) applies them, init() applies them itself (they are
- * idempotent). Account ids come from the sequence auth_account_id_seq (never reused).
+ * PostgreSQL user store (pg-promise). Tables come from engine/auth/sql/*.sql. The server applies
+ * them through the migration runner (engine/persistence/migrate.ts, versioned and recorded) and
+ * opens the store with applySchema: false; standalone use (tools, tests) lets init() apply them
+ * itself (they are idempotent). Account ids come from the sequence auth_account_id_seq (never reused).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -22,7 +23,10 @@ export interface PgUserStoreOptions {
   databaseUrl?: string;
   /** Schema to use (search_path, with databaseUrl only); created by init() when missing. Tests use a throwaway one. */
   schema?: string;
-  /** Apply engine/auth/sql/*.sql in init() (default true; idempotent). */
+  /**
+   * Apply engine/auth/sql/*.sql in init() (default true; idempotent). false when migrate() owns
+   * the schema (the server): one path creates the tables, so the two can never disagree.
+   */
   applySchema?: boolean;
 }
 

@@ -5,8 +5,8 @@
  * Every price leaves as both a double (currency units, exact for anything on
  * the tick grid) and exact ticks; every integer leaves as an exact bigint.
  */
-import { codeName, type Code } from '../engine/codes.ts';
-import type { AccountView, BookView, IndexView } from '../engine/core-api.ts';
+import { codeName } from '../engine/codes.ts';
+import type { AccountView, IndexView } from '../engine/core-api.ts';
 import type {
   ExecKind,
   ExecReport,
@@ -311,12 +311,4 @@ export function accountResponse(a: AccountView): GetAccountResponse {
     positions: a.positions.map((p) => ({ symbol: p.symbol, shares: B(p.shares), reserved: B(p.reserved), available: B(p.available) })),
     openOrders: a.openOrders,
   };
-}
-
-export function bookLevels(b: BookView, tick: number): { bids: PriceLevel[]; asks: PriceLevel[] } {
-  return { bids: priceLevels(b.bids, tick), asks: priceLevels(b.asks, tick) };
-}
-
-export function reasonOf(code: Code): string {
-  return codeName(code);
 }

@@ -6,27 +6,32 @@
  * rules (tick grid, lot, maximum quantity, unknown symbol) is refused here with
  * a typed AurexError and never reaches the engine; a well-formed order that the
  * exchange's state refuses (cash, shares, halt, band, post-only cross) comes
- * back from the engine as a REJECTED order.
+ * back from the engine as a REJECTED order. The rules, their codes and the
+ * order they are applied in are engine/order-rules.ts, shared with the TCP
+ * gateway and the engine's own edge.
  */
 import { AurexError, Code } from '../engine/codes.ts';
 import type { ExchangeApi } from '../engine/core-api.ts';
+import {
+  checkNewOrder,
+  checkReplace,
+  checkReplaceShape,
+  isClientOrderId,
+  MAX_CLIENT_ORDER_ID_LENGTH,
+  MAX_PRICE_TICKS,
+  type OrderLimits,
+} from '../engine/order-rules.ts';
 import type { CancelCmd, NewOrderCmd, Principal, ReplaceCmd, SymbolConfig } from '../engine/types.ts';
 import type { CancelOrderRequest, OrderRequest, ReplaceOrderRequest } from '../gen/aurex/stock/v1/stock.ts';
 import { checkUserId } from './auth-context.ts';
 import { kindFromWire, sideFromWire } from './convert.ts';
-import { int64ToSafe, resolvePrice } from './price.ts';
+import { int64ToSafe, readPrice, resolvePrice } from './price.ts';
 
 const MAX_SYMBOL_LEN = 16;
+const CLIENT_ORDER_ID_RULE = `must be 1..${MAX_CLIENT_ORDER_ID_LENGTH} visible ASCII characters (no spaces)`;
 
-/** 1..64 printable ASCII characters (no spaces). */
-export function validClientOrderId(id: unknown): id is string {
-  if (typeof id !== 'string' || id.length < 1 || id.length > 64) return false;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
+/** The client order id rule of every edge (engine/order-rules.ts), under the name this gateway's modules use. */
+export const validClientOrderId = isClientOrderId;
 
 /** The listed symbol's configuration; INVALID_SYMBOL / UNKNOWN_SYMBOL otherwise. */
 export function symbolConfig(exchange: ExchangeApi, symbol: string): SymbolConfig {
@@ -37,36 +42,67 @@ export function symbolConfig(exchange: ExchangeApi, symbol: string): SymbolConfi
   return cfg;
 }
 
-function quantity(v: bigint, cfg: SymbolConfig, field: string): number {
-  if (v === 0n) throw new AurexError(Code.INVALID_QUANTITY, `${field} is required`);
-  if (v < 0n) throw new AurexError(Code.INVALID_QUANTITY, `${field} is negative`);
-  const q = int64ToSafe(v, Code.INVALID_QUANTITY, field);
-  if (q > cfg.maxOrderQty) throw new AurexError(Code.QUANTITY_ABOVE_MAX, `${field} ${q} is above the maximum ${cfg.maxOrderQty}`);
-  if (q % cfg.lotSize !== 0) throw new AurexError(Code.QUANTITY_OFF_LOT, `${field} ${q} is not a multiple of the lot ${cfg.lotSize}`);
-  return q;
+/** The refusal for a fault found by the order rules: the code is the contract, the text names the rule. */
+function orderFault(code: Code, qty: number, cfg: OrderLimits | undefined): AurexError {
+  switch (code) {
+    case Code.INVALID_CLIENT_ORDER_ID:
+      return new AurexError(code, `order_id ${CLIENT_ORDER_ID_RULE}`);
+    case Code.INVALID_PRICE:
+      return new AurexError(code, `price must be 1..${MAX_PRICE_TICKS} ticks (only MARKET and STOP orders may leave it 0)`);
+    case Code.INVALID_STOP_PRICE:
+      return new AurexError(code, `stop price must be 1..${MAX_PRICE_TICKS} ticks on STOP and STOP_LIMIT orders and 0 on others`);
+    case Code.INVALID_QUANTITY:
+      return new AurexError(code, 'quantity is not a safe integer (|quantity| > 2^53-1)');
+    case Code.INVALID_ORDER_TYPE:
+      return new AurexError(code, 'post_only applies to LIMIT orders only');
+    case Code.QUANTITY_NOT_POSITIVE:
+      return new AurexError(code, `quantity ${qty} is not positive`);
+    case Code.QUANTITY_OFF_LOT:
+      return new AurexError(code, `quantity ${qty} is not a multiple of the lot ${cfg?.lotSize}`);
+    case Code.QUANTITY_ABOVE_MAX:
+      return new AurexError(code, `quantity ${qty} is above the maximum ${cfg?.maxOrderQty}`);
+    default:
+      return new AurexError(code);
+  }
 }
 
+/**
+ * The engine command for a new order, or an AurexError with the code the
+ * engine and the TCP gateway give the same order (engine/order-rules.ts).
+ */
 export function newOrderCmd(exchange: ExchangeApi, p: Principal, r: OrderRequest): NewOrderCmd {
   checkUserId(p, r.userId);
-  if (r.orderId === '') throw new AurexError(Code.MISSING_FIELD, 'order_id (the client order id) is required');
-  if (!validClientOrderId(r.orderId)) throw new AurexError(Code.INVALID_CLIENT_ORDER_ID, 'order_id must be 1..64 printable ASCII characters');
+  // The client order id, then the symbol: a price in currency units can only be read on the symbol's tick grid.
+  if (!isClientOrderId(r.orderId)) {
+    throw new AurexError(Code.INVALID_CLIENT_ORDER_ID, r.orderId === '' ? 'order_id (the client order id) is required' : `order_id ${CLIENT_ORDER_ID_RULE}`);
+  }
   const cfg = symbolConfig(exchange, r.symbol);
   const side = sideFromWire(r.side);
   if (side === undefined) throw new AurexError(Code.INVALID_SIDE, 'side must be BUY or SELL');
   const kind = kindFromWire(r.type);
   if (kind === undefined) throw new AurexError(Code.INVALID_ORDER_TYPE, 'type must be MARKET, LIMIT, IOC, FOK, STOP or STOP_LIMIT');
-  const qty = quantity(r.quantity, cfg, 'quantity');
-  const price = resolvePrice(r.price, r.priceTicks, cfg.tickSize, Code.INVALID_PRICE);
-  const stop = resolvePrice(r.stopPrice, r.stopPriceTicks, cfg.tickSize, Code.INVALID_STOP_PRICE);
-  const needsPrice = kind === 'LIMIT' || kind === 'IOC' || kind === 'FOK' || kind === 'STOP_LIMIT';
-  if (needsPrice && price === 0) throw new AurexError(Code.INVALID_PRICE, `a ${kind} order needs a price`);
-  const isStop = kind === 'STOP' || kind === 'STOP_LIMIT';
-  if (isStop && stop === 0) throw new AurexError(Code.INVALID_STOP_PRICE, `a ${kind} order needs a stop price`);
-  if (!isStop && stop !== 0) throw new AurexError(Code.INVALID_STOP_PRICE, `a ${kind} order takes no stop price`);
-  if (r.postOnly && kind !== 'LIMIT') throw new AurexError(Code.INVALID_ARGUMENT, 'post_only applies to LIMIT orders only');
-  const cmd: NewOrderCmd = { type: 'new', accountId: p.accountId, clientOrderId: r.orderId, symbol: cfg.symbol, side, kind, price, qty };
-  if (isStop) cmd.stopPrice = stop;
+  const tick = cfg.tickSize;
+  // Unreadable values become NaN (prices) or an unsafe number (quantity) and are judged by the rules in their order.
+  const cmd: NewOrderCmd = {
+    type: 'new',
+    accountId: p.accountId,
+    clientOrderId: r.orderId,
+    symbol: cfg.symbol,
+    side,
+    kind,
+    price: readPrice(r.price, r.priceTicks, tick),
+    qty: Number(r.quantity),
+  };
+  const stop = readPrice(r.stopPrice, r.stopPriceTicks, tick);
+  if (stop !== 0) cmd.stopPrice = stop;
   if (r.postOnly) cmd.postOnly = true;
+  const code = checkNewOrder(cmd, cfg);
+  if (code !== Code.OK) {
+    // A price that could not be read: its decoder's message says why.
+    if (code === Code.INVALID_PRICE && Number.isNaN(cmd.price)) resolvePrice(r.price, r.priceTicks, tick, code);
+    if (code === Code.INVALID_STOP_PRICE && Number.isNaN(stop)) resolvePrice(r.stopPrice, r.stopPriceTicks, tick, code);
+    throw orderFault(code, cmd.qty, cfg);
+  }
   return cmd;
 }
 
@@ -76,7 +112,7 @@ function orderRef(clientOrderId: string, exchangeOrderId: bigint): { orderId?: n
   }
   const ref: { orderId?: number; clientOrderId?: string } = {};
   if (clientOrderId !== '') {
-    if (!validClientOrderId(clientOrderId)) throw new AurexError(Code.INVALID_CLIENT_ORDER_ID, 'client_order_id must be 1..64 printable ASCII characters');
+    if (!isClientOrderId(clientOrderId)) throw new AurexError(Code.INVALID_CLIENT_ORDER_ID, `client_order_id ${CLIENT_ORDER_ID_RULE}`);
     ref.clientOrderId = clientOrderId;
   }
   if (exchangeOrderId !== 0n) ref.orderId = int64ToSafe(exchangeOrderId, Code.INVALID_ORDER_ID, 'exchange_order_id');
@@ -92,12 +128,22 @@ export function cancelCmd(p: Principal, r: CancelOrderRequest): CancelCmd {
 export function replaceCmd(exchange: ExchangeApi, p: Principal, r: ReplaceOrderRequest): ReplaceCmd {
   checkUserId(p, r.userId);
   const ref = orderRef(r.clientOrderId, r.exchangeOrderId);
+  const qty = Number(r.newQuantity);
+  // The engine judges the new price before looking the order up; so does this edge whenever
+  // the price can be read without the order's tick grid (given in ticks, or not at all).
+  if (r.newPrice === 0) {
+    const code = checkReplaceShape(readPrice(0, r.newPriceTicks, 1), qty);
+    if (code !== Code.OK) throw orderFault(code, qty, undefined);
+  }
   const order = exchange.getOrder(p.accountId, ref);
   if (order === undefined) throw new AurexError(Code.UNKNOWN_ORDER, 'no such order');
   const cfg = symbolConfig(exchange, order.symbol);
-  const qty = quantity(r.newQuantity, cfg, 'new_quantity');
-  const price = resolvePrice(r.newPrice, r.newPriceTicks, cfg.tickSize, Code.INVALID_PRICE);
-  if (price === 0) throw new AurexError(Code.INVALID_PRICE, 'new_price is required');
+  const price = readPrice(r.newPrice, r.newPriceTicks, cfg.tickSize);
+  const code = checkReplace(price, qty, cfg);
+  if (code !== Code.OK) {
+    if (code === Code.INVALID_PRICE && Number.isNaN(price)) resolvePrice(r.newPrice, r.newPriceTicks, cfg.tickSize, code);
+    throw orderFault(code, qty, cfg);
+  }
   return { type: 'replace', accountId: p.accountId, ...ref, price, qty };
 }
 

@@ -88,6 +88,19 @@ export function resolvePrice(price: number, ticks: bigint, tickSizeMinor: number
   return fromDouble;
 }
 
+/**
+ * resolvePrice without the throw: NaN when the price cannot be read, so that the
+ * order rules (engine/order-rules.ts) report it in their order among the other
+ * faults. The failure path calls resolvePrice again for its detailed message.
+ */
+export function readPrice(price: number, ticks: bigint, tickSizeMinor: number): number {
+  try {
+    return resolvePrice(price, ticks, tickSizeMinor);
+  } catch {
+    return NaN;
+  }
+}
+
 /** A non-negative safe integer from an int64/uint64 wire field; throws `code` otherwise. */
 export function int64ToSafe(v: bigint, code: Code, field: string): number {
   if (v < 0n) throw new AurexError(code, `${field} is negative`);

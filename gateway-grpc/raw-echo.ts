@@ -3,7 +3,7 @@
  * path (bytes in, the same bytes out, pass-through serializers). `npm run bench
  * -- grpc` measures Aurex's unary and bidi RPCs beside it in the same run.
  */
-import { Server, ServerCredentials, type ServiceDefinition, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import type { Server, ServiceDefinition, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 
 const pass = (b: Buffer): Buffer => b;
 
@@ -41,14 +41,4 @@ export const rawEchoImpl = {
 /** Add the echo service to a server (the bench server hosts it beside Aurex, same options). */
 export function addRawEcho(server: Server): void {
   server.addService(RawEchoService, rawEchoImpl);
-}
-
-/** A stand-alone echo server on 127.0.0.1 (port 0 = any); resolves to the bound port. */
-export async function startRawEchoServer(port = 0): Promise<{ server: Server; port: number }> {
-  const server = new Server();
-  addRawEcho(server);
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  return { server, port: bound };
 }

@@ -13,7 +13,6 @@ import type { ExchangeApi, Subscription } from '../engine/core-api.ts';
 import type { CommandResult, Principal } from '../engine/types.ts';
 import {
   RankBy,
-  OrderStatus as WireStatus,
   type AllStocksRequest,
   type AllStocksUpdate,
   type CancelOrderResponse,
@@ -480,11 +479,6 @@ export function stockHandlers(ctx: StockContext) {
       }
     },
   };
-}
-
-/** Used by the CLI and tests to render a status. */
-export function wireStatusName(s: WireStatus): string {
-  return WireStatus[s] ?? String(s);
 }
 
 export { changePercent };

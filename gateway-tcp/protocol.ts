@@ -156,16 +156,3 @@ export const EXEC_KIND_FROM_WIRE: readonly (ExecKind | undefined)[] = [
   'EXPIRED',
 ];
 export const LIQUIDITY_FROM_WIRE: readonly ('MAKER' | 'TAKER' | undefined)[] = [undefined, 'MAKER', 'TAKER'];
-
-export function sideToWire(s: Side): number {
-  return WireSide[s];
-}
-export function kindToWire(k: OrderKind): number {
-  return WireOrderKind[k];
-}
-export function statusToWire(s: OrderStatus): number {
-  return WireStatus[s];
-}
-export function execKindToWire(k: ExecKind): number {
-  return WireExecKind[k];
-}

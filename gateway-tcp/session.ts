@@ -10,6 +10,7 @@
 import type net from 'node:net';
 import { AurexError, Code } from '../engine/codes.ts';
 import type { Subscription } from '../engine/core-api.ts';
+import { checkNewOrder, checkQuantity, checkReplaceShape } from '../engine/order-rules.ts';
 import type { CancelCmd, CommandResult, ExecReport, MarketDataUpdate, NewOrderCmd, Principal, ReplaceCmd } from '../engine/types.ts';
 import {
   FRAME_SIZE,
@@ -55,9 +56,6 @@ const enum State {
   CLOSING = 3,
   CLOSED = 4,
 }
-
-/** Largest tick price the books accept (level storage is indexed by a 32-bit tick). */
-const MAX_PRICE_TICKS = 2 ** 31 - 1;
 
 // Endpoint names given to the auth manager (its classifier maps them to order / query).
 const EP_LOGIN = 'tcp.Login';
@@ -296,16 +294,16 @@ export class TcpSession {
     const m = this.mSubmit;
     const code = decodeOrderSubmit(b, o, len, m);
     if (code !== Code.OK) return this.reject(corrIdAt(b, o, len), code, MsgType.OrderSubmit);
+    // Id 0 is the wire's "no id"; any other u64 reads as a valid decimal id. Then the
+    // symbol, then the rules every edge shares (engine/order-rules.ts), in their order.
+    if (m.clientOrderId === 0) return this.reject(0, Code.INVALID_CLIENT_ORDER_ID, MsgType.OrderSubmit);
     const cfg = this.ctx.directory.config(m.symbolId);
-    const v = validateSubmit(m.clientOrderId, cfg, m.kind, m.price, m.qty, m.stopPrice, m.postOnly);
-    if (v !== Code.OK) return this.reject(m.clientOrderId, v, MsgType.OrderSubmit);
-    const gate = this.orderGate();
-    if (gate !== Code.OK) return this.reject(m.clientOrderId, gate, MsgType.OrderSubmit);
+    if (cfg === undefined) return this.reject(m.clientOrderId, Code.UNKNOWN_SYMBOL, MsgType.OrderSubmit);
     const cmd: NewOrderCmd = {
       type: 'new',
       accountId: this.principal!.accountId,
       clientOrderId: clientOrderIdToString(m.clientOrderId),
-      symbol: cfg!.symbol,
+      symbol: cfg.symbol,
       side: m.side,
       kind: m.kind,
       price: m.price,
@@ -313,6 +311,10 @@ export class TcpSession {
       stopPrice: m.stopPrice,
       postOnly: m.postOnly,
     };
+    const v = checkNewOrder(cmd, cfg);
+    if (v !== Code.OK) return this.reject(m.clientOrderId, v, MsgType.OrderSubmit);
+    const gate = this.orderGate();
+    if (gate !== Code.OK) return this.reject(m.clientOrderId, gate, MsgType.OrderSubmit);
     const corrId = m.clientOrderId;
     this.ctx.exchange.execute(cmd, (res) => this.onResult(corrId, MsgType.OrderSubmit, res));
   }
@@ -336,16 +338,15 @@ export class TcpSession {
     const code = decodeReplace(b, o, len, m);
     if (code !== Code.OK) return this.reject(corrIdAt(b, o, len), code, MsgType.Replace);
     if (m.orderId === 0 && m.origClientOrderId === 0) return this.reject(m.corrId, Code.MISSING_FIELD, MsgType.Replace);
-    if (m.price < 1) return this.reject(m.corrId, Code.INVALID_PRICE, MsgType.Replace);
-    if (m.price > MAX_PRICE_TICKS) return this.reject(m.corrId, Code.PRICE_OFF_TICK, MsgType.Replace);
-    if (m.qty < 1) return this.reject(m.corrId, Code.QUANTITY_NOT_POSITIVE, MsgType.Replace);
+    const shape = checkReplaceShape(m.price, m.qty);
+    if (shape !== Code.OK) return this.reject(m.corrId, shape, MsgType.Replace);
     const ref = m.orderId !== 0 ? { orderId: m.orderId } : { clientOrderId: clientOrderIdToString(m.origClientOrderId) };
-    // The lot and size limits are per symbol: find the order's symbol (unknown orders are the engine's answer).
+    // The quantity rules are per symbol: find the order's symbol (an unknown order is the engine's answer, as over gRPC).
     const ord = this.ctx.exchange.getOrder(this.principal!.accountId, ref);
-    if (ord) {
-      const cfg = this.ctx.exchange.symbol(ord.symbol);
-      if (cfg && m.qty % cfg.lotSize !== 0) return this.reject(m.corrId, Code.QUANTITY_OFF_LOT, MsgType.Replace);
-      if (cfg && m.qty > cfg.maxOrderQty) return this.reject(m.corrId, Code.QUANTITY_ABOVE_MAX, MsgType.Replace);
+    const cfg = ord && this.ctx.exchange.symbol(ord.symbol);
+    if (cfg) {
+      const q = checkQuantity(m.qty, cfg);
+      if (q !== Code.OK) return this.reject(m.corrId, q, MsgType.Replace);
     }
     const gate = this.orderGate();
     if (gate !== Code.OK) return this.reject(m.corrId, gate, MsgType.Replace);
@@ -592,29 +593,4 @@ function corrIdAt(b: Buffer, o: number, len: number): number {
 
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
-}
-
-/** Edge validation of a new order against its symbol's config; Code.OK or the reject code. */
-function validateSubmit(
-  clientOrderId: number,
-  cfg: { lotSize: number; maxOrderQty: number } | undefined,
-  kind: string,
-  price: number,
-  qty: number,
-  stopPrice: number,
-  postOnly: boolean,
-): Code {
-  if (clientOrderId === 0) return Code.INVALID_CLIENT_ORDER_ID;
-  if (cfg === undefined) return Code.UNKNOWN_SYMBOL;
-  const needsPrice = kind === 'LIMIT' || kind === 'IOC' || kind === 'FOK' || kind === 'STOP_LIMIT';
-  if (needsPrice && price < 1) return Code.INVALID_PRICE;
-  // Prices are ticks; beyond the books' tick range a price is off the grid.
-  if (price > MAX_PRICE_TICKS || stopPrice > MAX_PRICE_TICKS) return Code.PRICE_OFF_TICK;
-  const isStop = kind === 'STOP' || kind === 'STOP_LIMIT';
-  if (isStop ? stopPrice < 1 : stopPrice !== 0) return Code.INVALID_STOP_PRICE;
-  if (postOnly && kind !== 'LIMIT') return Code.INVALID_ORDER_TYPE;
-  if (qty < 1) return Code.QUANTITY_NOT_POSITIVE;
-  if (qty % cfg.lotSize !== 0) return Code.QUANTITY_OFF_LOT;
-  if (qty > cfg.maxOrderQty) return Code.QUANTITY_ABOVE_MAX;
-  return Code.OK;
 }

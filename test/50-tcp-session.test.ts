@@ -217,7 +217,7 @@ describe('50 tcp session (live gateway, real engine and auth)', function () {
       [submitFrame({ clientOrderId: 301 }).subarray(0, 40), MsgType.OrderSubmit, Code.MALFORMED_FRAME, 301], // short (length fixed below)
       [frame(MsgType.OrderSubmit, Buffer.concat([submitFrame({ clientOrderId: 302 }).subarray(5), Buffer.alloc(1)])), MsgType.OrderSubmit, Code.MALFORMED_FRAME, 302],
       [submitFrame({ clientOrderId: 303, symbolId: 99 }), MsgType.OrderSubmit, Code.UNKNOWN_SYMBOL, 303],
-      [submitFrame({ clientOrderId: 304, price: 2 ** 31 }), MsgType.OrderSubmit, Code.PRICE_OFF_TICK, 304],
+      [submitFrame({ clientOrderId: 304, price: 2 ** 31 }), MsgType.OrderSubmit, Code.INVALID_PRICE, 304],
       [submitFrame({ clientOrderId: 305, price: 0 }), MsgType.OrderSubmit, Code.INVALID_PRICE, 305],
       [submitFrame({ clientOrderId: 306, qty: 0 }), MsgType.OrderSubmit, Code.QUANTITY_NOT_POSITIVE, 306],
       [submitFrame({ clientOrderId: 307, symbolId: 2, price: 5_000, qty: 150 }), MsgType.OrderSubmit, Code.QUANTITY_OFF_LOT, 307],

@@ -101,8 +101,3 @@ export async function orderById(db: Db, orderId: number): Promise<OrderView | un
   const r = await db.oneOrNone<Row>('SELECT * FROM orders WHERE order_id = $1', [orderId]);
   return r ? orderFrom(r) : undefined;
 }
-
-export async function tradesOfOrder(db: Db, orderId: number): Promise<TradeEvent[]> {
-  const rows = await db.any<Row>('SELECT * FROM trades WHERE buy_order_id = $1 OR sell_order_id = $1 ORDER BY trade_id', [orderId]);
-  return rows.map(tradeFrom);
-}

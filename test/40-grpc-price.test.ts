@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import { status } from '@grpc/grpc-js';
 import { AurexError, Code, codeName } from '../engine/codes.ts';
-import { doubleToMinor, int64ToSafe, priceToTicks, resolvePrice, ticksToPrice } from '../gateway-grpc/price.ts';
+import { doubleToMinor, doubleToMinorExact, int64ToSafe, priceToTicks, resolvePrice, ticksToPrice } from '../gateway-grpc/price.ts';
+import { rng } from './support/durability-workload.ts';
 import { codeOf, grpcStatusFor, serviceError, toServiceError } from '../gateway-grpc/errors.ts';
 
 function codeThrown(f: () => unknown): string {
@@ -51,6 +52,37 @@ describe('40 grpc: price conversion', () => {
     expect(doubleToMinor(1e5)).to.equal(1e7);
     expect(doubleToMinor(2.5e-1)).to.equal(25);
     expect(doubleToMinor(0.001)).to.equal(-1);
+  });
+
+  it('the fast path agrees with the exact decimal path on the grid, next to it and off it', () => {
+    const r = rng(20261202);
+    const up = new Float64Array(1);
+    const bits = new BigInt64Array(up.buffer);
+    const next = (x: number, d: 1n | -1n): number => {
+      up[0] = x;
+      bits[0]! += d;
+      return up[0]!;
+    };
+    let onGrid = 0;
+    const check = (v: number): void => {
+      const fast = doubleToMinor(v);
+      const exact = doubleToMinorExact(v);
+      if (fast !== exact) expect.fail(`doubleToMinor(${v}) = ${fast}, exact path ${exact}`);
+      if (exact >= 0) onGrid++;
+    };
+    for (let i = 0; i < 200_000; i++) {
+      // minor-unit counts from 1 cent to beyond 2^40 currency units (the fast path's limit) and 2^53 minor units
+      const mag = Math.floor(r() * 56);
+      const m = Math.floor((r() + r() * 2 ** -32) * 2 ** mag) + 1;
+      const v = m / 100;
+      check(v);
+      check(next(v, 1n));
+      check(next(v, -1n));
+      check(m / 1000);
+      check(r() * 2 ** (mag - 10));
+    }
+    for (const v of [2 ** 40, 2 ** 40 - 0.01, next(2 ** 40, -1n), 2 ** 40 + 0.25, 1e-2, 5e-3, 0.015, 0.1 + 0.2, 9007199254740.99, 90071992547409.91]) check(v);
+    expect(onGrid, 'a good share of the values are on the grid').to.be.greaterThan(200_000);
   });
 
   it('resolves double and tick fields that must agree', () => {

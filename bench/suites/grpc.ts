@@ -7,12 +7,16 @@
  * Cases: raw-unary-echo, unary-submit (sequential round trips, p50/p99);
  * raw-bidi-echo, order-entry (several streams from two client processes,
  * application window of 1024 messages, msgs/s); fanout-1000, fanout-10000
- * (StreamMarketData subscribers, updates delivered per second, server RSS).
+ * (StreamMarketData subscribers, updates delivered per second, server RSS);
+ * price-exact, price-fast (in-process: a wire double price to integer minor
+ * units through the exact decimal path, and through doubleToMinor's fast path
+ * that the gateway uses, on the same on-grid prices).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { latencyStats, machineInfo, printTable, type BenchCase, type SuiteOptions, type SuiteResult } from '../lib/results.ts';
+import { latencyStats, machineInfo, median, printTable, type BenchCase, type SuiteOptions, type SuiteResult } from '../lib/results.ts';
+import { doubleToMinor, doubleToMinorExact } from '../../gateway-grpc/price.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -59,15 +63,34 @@ function spawn(file: string, extraArgs: string[] = []): Proc {
 
 const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
 
+/** Conversions per second of `f` over on-grid prices 0.01..9999.99 (median of 5 passes). */
+function priceRate(f: (v: number) => number, n: number): number {
+  const prices = new Float64Array(4096);
+  for (let i = 0; i < prices.length; i++) prices[i] = (1 + ((i * 7919) % 999_999)) / 100;
+  const rates: number[] = [];
+  let sink = 0;
+  for (let pass = 0; pass < 5; pass++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) sink += f(prices[i & 4095]!);
+    rates.push(n / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+  if (sink < 0) throw new Error('a valid price was refused');
+  return median(rates);
+}
+
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const quick = opts.quick;
+  const priceCases: BenchCase[] = [
+    { name: 'price-exact', workload: 'double price -> minor units, decimal string + BigInt path, in-process', opsPerSec: Math.round(priceRate(doubleToMinorExact, quick ? 100_000 : 1_000_000)) },
+    { name: 'price-fast', workload: 'double price -> minor units, doubleToMinor (fast path, what the gateway runs), in-process', opsPerSec: Math.round(priceRate(doubleToMinor, quick ? 1_000_000 : 20_000_000)) },
+  ];
   const server = spawn('grpc-server.ts', serverArgs);
   const { port, users } = await server.next<{ port: number; users: { token: string }[] }>();
   const address = `127.0.0.1:${port}`;
   const tokens = users.map((u) => u.token);
   const clients = [spawn('grpc-client.ts'), spawn('grpc-client.ts')];
   await Promise.all(clients.map((c) => c.next()));
-  const cases: BenchCase[] = [];
+  const cases: BenchCase[] = [...priceCases];
   const base = { address, window: 1024, channels: 1, streams: 1 };
 
   try {
@@ -155,6 +178,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     orderEntryOpsPerSec: oe?.opsPerSec,
     orderEntryTarget: 50_000,
     fanout10000RssMB: byName('fanout-10000')?.rssMB,
+    priceFastVsExact: ratio(byName('price-fast')?.opsPerSec, byName('price-exact')?.opsPerSec),
   };
   printTable('grpc', cases.map((c) => ({ case: c.name, opsPerSec: c.opsPerSec, p50Us: c.p50Us ?? '', p99Us: c.p99Us ?? '', rssMB: c.rssMB ?? '' })));
   process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -44,10 +44,6 @@ export class Account {
     this.reservedShares = new Array<number>(symbolCount).fill(0);
   }
 
-  availableCash(): number {
-    return this.cash - this.reservedCash;
-  }
-
   availableShares(symIdx: number): number {
     return this.shares[symIdx]! - this.reservedShares[symIdx]!;
   }

@@ -28,6 +28,13 @@ export class ClientIdIndex {
 
   constructor(private readonly store: OrderStore) {}
 
+  /** Room for `n` entries without a resize (restore knows its count up front). */
+  reserve(n: number): void {
+    let size = this.table.length;
+    while (n * 2 > size - 1) size *= 2;
+    if (size !== this.table.length) this.resize(size);
+  }
+
   /** The slot of (accountId, cid), or -1. */
   find(accountId: number, cid: string): number {
     const h = cidHash(accountId, cid);

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AurexError, Code } from './codes.ts';
-import { EV_STRIDE, EvKind, OrderFlag, OrderType, Side, type BookConfig, type RestingOrder } from './book/layout.ts';
+import { EV_STRIDE, EvKind, OrderFlag, OrderType, Side, type BookConfig } from './book/layout.ts';
 import type {
   AddSymbolCmd,
   AdjustPositionCmd,
@@ -71,7 +71,37 @@ import { loadMarketConfig, validateSymbolConfig, type IndexConfig, type MarketCo
 import { MarketIndex, rankSymbols } from './indices.ts';
 import { DEFAULT_L2_LEVELS, l1Of, levelsOf, mdUpdateOf } from './market-data.ts';
 import { bookFactory, type BookChoice, type BookFactory } from './book-factory.ts';
-import { SNAPSHOT_VERSION, type AccountSnapshot, type ExchangeSnapshot, type OrderRecord } from './snapshot.ts';
+import {
+  OC_ACCOUNT,
+  OC_BOOK_TYPE,
+  OC_CODE,
+  OC_CREATED_TS,
+  OC_FILLED,
+  OC_FLAGS,
+  OC_ID,
+  OC_KIND,
+  OC_LAST_SEQ,
+  OC_NOTIONAL,
+  OC_PRICE,
+  OC_QTY,
+  OC_REMAINING,
+  OC_RESERVED,
+  OC_RES_PRICE,
+  OC_SIDE,
+  OC_STATUS,
+  OC_STOP_PRICE,
+  OC_SYMBOL,
+  OC_UPDATED_TS,
+  OF_LIVE,
+  OF_PENDING_STOP,
+  OF_POST_ONLY,
+  ORDER_W,
+  SNAPSHOT_VERSION,
+  type AccountSnapshot,
+  type ExchangeSnapshot,
+  type OrderColumns,
+  type OrderRecord,
+} from './snapshot.ts';
 
 /** Receives everything apply() produces, synchronously and in order. */
 export interface ExchangeListener {
@@ -1021,9 +1051,11 @@ export class Exchange {
    * and every known order. Equal for native and reference books.
    */
   stateHash(): string {
-    const snap = this.snapshotWith(false);
+    const { orders, ...rest } = this.snapshotWith(false);
     const h = createHash('sha256');
-    h.update(JSON.stringify(snap));
+    h.update(JSON.stringify(rest));
+    h.update(new Uint8Array(orders.num.buffer, orders.num.byteOffset, orders.num.byteLength));
+    h.update(JSON.stringify(orders.clientOrderIds));
     for (const s of this.symbolList) h.update(s.book.stateHash());
     return h.digest('hex');
   }
@@ -1067,7 +1099,37 @@ export class Exchange {
 
   private snapshotWith(books: boolean): ExchangeSnapshot {
     const st = this.store;
-    const orders = this.orders.slots().map((o) => this.recordOf(o));
+    const slots = this.orders.slots();
+    const count = slots.length;
+    const num = new Float64Array(count * ORDER_W);
+    const clientOrderIds = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      const o = slots[i]!;
+      const b = i * ORDER_W;
+      const fl = st.flags[o]!;
+      num[b + OC_ID] = st.id[o]!;
+      num[b + OC_ACCOUNT] = st.acct[o]!.id;
+      num[b + OC_PRICE] = st.price[o]!;
+      num[b + OC_STOP_PRICE] = st.stopPrice[o]!;
+      num[b + OC_QTY] = st.qty[o]!;
+      num[b + OC_FILLED] = st.filled[o]!;
+      num[b + OC_REMAINING] = st.remaining[o]!;
+      num[b + OC_NOTIONAL] = st.notional[o]!;
+      num[b + OC_CODE] = st.code[o]!;
+      num[b + OC_CREATED_TS] = st.createdTs[o]!;
+      num[b + OC_UPDATED_TS] = st.updatedTs[o]!;
+      num[b + OC_LAST_SEQ] = st.lastSeq[o]!;
+      num[b + OC_RES_PRICE] = st.resPrice[o]!;
+      num[b + OC_RESERVED] = st.reserved[o]!;
+      num[b + OC_BOOK_TYPE] = st.bookType[o]!;
+      num[b + OC_SIDE] = st.side[o]!;
+      num[b + OC_KIND] = st.kind[o]!;
+      num[b + OC_STATUS] = st.status[o]!;
+      num[b + OC_FLAGS] = ((fl & F_POST_ONLY) !== 0 ? OF_POST_ONLY : 0) | ((fl & F_LIVE) !== 0 ? OF_LIVE : 0) | ((fl & F_PENDING_STOP) !== 0 ? OF_PENDING_STOP : 0);
+      num[b + OC_SYMBOL] = st.sym[o]!.idx;
+      clientOrderIds[i] = st.cid[o]!;
+    }
+    const orders: OrderColumns = { count, num, clientOrderIds };
     const accounts: AccountSnapshot[] = [...this.accounts.values()]
       .sort((a, b) => a.id - b.id)
       .map((a) => ({
@@ -1105,7 +1167,7 @@ export class Exchange {
         high: s.high,
         low: s.low,
         tradeCount: s.tradeCount,
-        book: books ? s.book.snapshot() : [],
+        book: books ? s.book.snapshotRows() : new Float64Array(0),
         stops: s.stops.map((o) => st.id[o]!),
       })),
       indices: [...this.indexByName.values()].map((i) => ({
@@ -1160,7 +1222,11 @@ export class Exchange {
       sym.high = ss.high;
       sym.low = ss.low;
       sym.tradeCount = ss.tradeCount;
-      sym.book.restore(ss.book as RestingOrder[]);
+      // rows; a plain number array is accepted too (a snapshot that went through JSON)
+      const rows: unknown = ss.book;
+      if (rows instanceof Float64Array) sym.book.restoreRows(rows);
+      else if (Array.isArray(rows) && rows.every((v) => typeof v === 'number')) sym.book.restoreRows(Float64Array.from(rows as number[]));
+      else throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${cfg.symbol}: book rows missing`);
     }
     for (const is of snap.indices) {
       const idx = new MarketIndex({ name: is.name, base: is.base } as IndexConfig);
@@ -1190,36 +1256,57 @@ export class Exchange {
       this.accounts.set(a.id, a);
     }
     const st = this.store;
-    for (const r of snap.orders) {
-      const acct = this.accounts.get(r.accountId);
-      const sym = this.symbolsByName.get(r.symbol);
-      if (acct === undefined || sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `order ${r.orderId}: unknown account or symbol`);
-      if (KIND_NAMES.indexOf(r.kind) < 0 || STATUS_NAMES.indexOf(r.status) < 0) throw new AurexError(Code.INVALID_ARGUMENT, `order ${r.orderId}: bad kind or status`);
+    const { count, clientOrderIds } = snap.orders ?? ({} as OrderColumns);
+    // a plain number array is accepted too (a snapshot that went through JSON)
+    const rawNum: unknown = snap.orders?.num;
+    const num = Array.isArray(rawNum) && rawNum.every((v) => typeof v === 'number') ? Float64Array.from(rawNum as number[]) : rawNum;
+    if (!Number.isSafeInteger(count) || count < 0 || !(num instanceof Float64Array) || num.length !== count * ORDER_W || !Array.isArray(clientOrderIds) || clientOrderIds.length !== count) {
+      throw new AurexError(Code.INVALID_ARGUMENT, 'snapshot orders: malformed columns');
+    }
+    st.reserve(count);
+    this.byCid.reserve(count);
+    for (let i = 0; i < count; i++) {
+      const b = i * ORDER_W;
+      const orderId = num[b + OC_ID]!;
+      const acct = this.accounts.get(num[b + OC_ACCOUNT]!);
+      const sym = this.symbolList[num[b + OC_SYMBOL]!];
+      if (acct === undefined || sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: unknown account or symbol`);
+      const side = num[b + OC_SIDE]!;
+      const kind = num[b + OC_KIND]!;
+      const status = num[b + OC_STATUS]!;
+      const flags = num[b + OC_FLAGS]!;
+      const cid = clientOrderIds[i];
+      if (!Number.isSafeInteger(orderId) || orderId <= 0 || this.orders.get(orderId) >= 0) throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad or duplicate id`);
+      if ((side !== BUY && side !== SELL) || KIND_NAMES[kind] === undefined || STATUS_NAMES[status] === undefined || !(flags >= 0 && flags <= 7 && Number.isInteger(flags))) {
+        throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad side, kind, status or flags`);
+      }
+      if (typeof cid !== 'string') throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad client order id`);
       const o = st.alloc();
-      st.id[o] = r.orderId;
-      st.cid[o] = r.clientOrderId;
+      st.id[o] = orderId;
+      st.cid[o] = cid;
       st.acct[o] = acct;
       st.sym[o] = sym;
-      st.side[o] = r.side === 'BUY' ? BUY : SELL;
-      st.kind[o] = kindCode(r.kind);
-      st.bookType[o] = r.bookType;
-      st.price[o] = r.price;
-      st.stopPrice[o] = r.stopPrice;
-      st.qty[o] = r.qty;
-      st.filled[o] = r.filledQty;
-      st.remaining[o] = r.remainingQty;
-      st.notional[o] = r.filledNotionalTicks;
-      st.resPrice[o] = r.resPrice;
-      st.reserved[o] = r.reserved;
-      st.status[o] = statusCode(r.status);
-      st.code[o] = r.code;
-      st.createdTs[o] = r.createdTs;
-      st.updatedTs[o] = r.updatedTs;
-      st.lastSeq[o] = r.lastSeq;
-      st.flags[o] = (r.live ? F_LIVE : 0) | (r.pendingStop ? F_PENDING_STOP : 0) | (r.postOnly ? F_POST_ONLY : 0);
-      this.orders.set(r.orderId, o);
+      st.side[o] = side;
+      st.kind[o] = kind;
+      st.bookType[o] = num[b + OC_BOOK_TYPE]!;
+      st.price[o] = num[b + OC_PRICE]!;
+      st.stopPrice[o] = num[b + OC_STOP_PRICE]!;
+      st.qty[o] = num[b + OC_QTY]!;
+      st.filled[o] = num[b + OC_FILLED]!;
+      st.remaining[o] = num[b + OC_REMAINING]!;
+      st.notional[o] = num[b + OC_NOTIONAL]!;
+      st.resPrice[o] = num[b + OC_RES_PRICE]!;
+      st.reserved[o] = num[b + OC_RESERVED]!;
+      st.status[o] = status;
+      st.code[o] = num[b + OC_CODE]!;
+      st.createdTs[o] = num[b + OC_CREATED_TS]!;
+      st.updatedTs[o] = num[b + OC_UPDATED_TS]!;
+      st.lastSeq[o] = num[b + OC_LAST_SEQ]!;
+      const live = (flags & OF_LIVE) !== 0;
+      st.flags[o] = (live ? F_LIVE : 0) | ((flags & OF_PENDING_STOP) !== 0 ? F_PENDING_STOP : 0) | ((flags & OF_POST_ONLY) !== 0 ? F_POST_ONLY : 0);
+      this.orders.set(orderId, o);
       this.byCid.insert(o);
-      if (r.live) acct.linkLive(st, o);
+      if (live) acct.linkLive(st, o);
     }
     for (const as of snap.accounts) {
       const a = this.accounts.get(as.accountId)!;

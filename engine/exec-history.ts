@@ -7,12 +7,9 @@
  * objects only when a resuming subscriber asks for them.
  */
 import type { Code } from './codes.ts';
-import type { ExecKind, ExecReport, OrderKind, OrderStatus, Side } from './types.ts';
+import type { ExecReport } from './types.ts';
 import { allocPage } from './page-pool.ts';
-
-const EXEC_KINDS: readonly ExecKind[] = ['ACCEPTED', 'REJECTED', 'FILL', 'CANCELLED', 'REPLACED', 'TRIGGERED', 'EXPIRED'];
-const STATUSES: readonly OrderStatus[] = ['NEW', 'OPEN', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED'];
-const ORDER_KINDS: readonly OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
+import { BUY, EXEC_KIND_NAMES, execKindCode, KIND_NAMES, kindCode, SELL, SIDE_NAMES, STATUS_NAMES, statusCode } from './order.ts';
 
 // columns of one row
 const C_ACCOUNT_SEQ = 0;
@@ -48,41 +45,6 @@ export type ExecListener = (r: ExecReport) => void;
 const PAGE_BITS = 6;
 const PAGE_ROWS = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_ROWS - 1;
-
-function execKindCode(k: ExecKind): number {
-  switch (k) {
-    case 'ACCEPTED': return 0;
-    case 'REJECTED': return 1;
-    case 'FILL': return 2;
-    case 'CANCELLED': return 3;
-    case 'REPLACED': return 4;
-    case 'TRIGGERED': return 5;
-    default: return 6;
-  }
-}
-
-function statusCode(s: OrderStatus): number {
-  switch (s) {
-    case 'NEW': return 0;
-    case 'OPEN': return 1;
-    case 'PARTIALLY_FILLED': return 2;
-    case 'FILLED': return 3;
-    case 'CANCELLED': return 4;
-    case 'REJECTED': return 5;
-    default: return 6;
-  }
-}
-
-function orderKindCode(k: OrderKind): number {
-  switch (k) {
-    case 'LIMIT': return 0;
-    case 'MARKET': return 1;
-    case 'IOC': return 2;
-    case 'FOK': return 3;
-    case 'STOP': return 4;
-    default: return 5;
-  }
-}
 
 export class ExecHistory {
   private pages: Float64Array[] = [];
@@ -120,8 +82,8 @@ export class ExecHistory {
     c[o + C_TS] = r.ts;
     c[o + C_KIND] = execKindCode(r.kind);
     c[o + C_ORDER_ID] = r.orderId;
-    c[o + C_SIDE] = r.side === 'BUY' ? 0 : 1;
-    c[o + C_ORDER_KIND] = orderKindCode(r.orderKind);
+    c[o + C_SIDE] = r.side === 'BUY' ? BUY : SELL;
+    c[o + C_ORDER_KIND] = kindCode(r.orderKind);
     c[o + C_PRICE] = r.price;
     c[o + C_QTY] = r.qty;
     c[o + C_FILLED] = r.filledQty;
@@ -142,7 +104,7 @@ export class ExecHistory {
   private row(i: number): ExecReport {
     const c = this.pages[i >> PAGE_BITS]!;
     const o = (i & PAGE_MASK) * W;
-    const kind = EXEC_KINDS[c[o + C_KIND]!]!;
+    const kind = EXEC_KIND_NAMES[c[o + C_KIND]!]!;
     const fill = kind === 'FILL';
     return {
       accountSeq: c[o + C_ACCOUNT_SEQ]!,
@@ -153,13 +115,13 @@ export class ExecHistory {
       orderId: c[o + C_ORDER_ID]!,
       clientOrderId: this.cids[i]!,
       symbol: this.syms[i]!,
-      side: (c[o + C_SIDE] === 0 ? 'BUY' : 'SELL') as Side,
-      orderKind: ORDER_KINDS[c[o + C_ORDER_KIND]!]!,
+      side: SIDE_NAMES[c[o + C_SIDE]!]!,
+      orderKind: KIND_NAMES[c[o + C_ORDER_KIND]!]!,
       price: c[o + C_PRICE]!,
       qty: c[o + C_QTY]!,
       filledQty: c[o + C_FILLED]!,
       remainingQty: c[o + C_REMAINING]!,
-      status: STATUSES[c[o + C_STATUS]!]!,
+      status: STATUS_NAMES[c[o + C_STATUS]!]!,
       code: c[o + C_CODE]! as Code,
       tradeId: fill ? c[o + C_TRADE_ID]! : undefined,
       lastPrice: fill ? c[o + C_LAST_PRICE]! : undefined,

@@ -11,12 +11,26 @@
  * stay the stable handle (OrderTable maps id -> slot).
  */
 import type { Code } from './codes.ts';
-import type { OrderKind, OrderStatus, OrderView, Side } from './types.ts';
+import type { ExecKind, OrderKind, OrderStatus, OrderView, Side } from './types.ts';
 import type { Account } from './accounts.ts';
 import type { SymbolEngine } from './symbol-engine.ts';
 
+/*
+ * The engine's enum codes. Each table lives here only: the order columns, the
+ * execution-report history, the journal (journal/command-codec.ts) and the
+ * snapshot (journal/snapshot-codec.ts) all use these numbers, so they are an
+ * on-disk encoding too: never renumber or reorder them (test/20-engine-codes
+ * pins every table). PostgreSQL rows number order kinds differently; that
+ * mapping lives in persistence/pg-codes.ts.
+ *
+ * The name -> code functions are switches: they run for every order and
+ * report, and a switch costs no search.
+ */
+
+/** Side codes (column `side`). */
 export const BUY = 0;
 export const SELL = 1;
+export const SIDE_NAMES: readonly Side[] = ['BUY', 'SELL'];
 
 /** Status codes (column `status`). */
 export const ST_NEW = 0;
@@ -37,6 +51,10 @@ export const K_STOP = 4;
 export const K_STOP_LIMIT = 5;
 export const KIND_NAMES: readonly OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
 
+/** Execution-report kind codes (execution-report history rows). */
+export const EXEC_KIND_NAMES: readonly ExecKind[] = ['ACCEPTED', 'REJECTED', 'FILL', 'CANCELLED', 'REPLACED', 'TRIGGERED', 'EXPIRED'];
+
+/** A kind's code; callers pass a valid kind (anything else reads as STOP_LIMIT). */
 export function kindCode(k: OrderKind): number {
   switch (k) {
     case 'LIMIT':
@@ -54,9 +72,44 @@ export function kindCode(k: OrderKind): number {
   }
 }
 
+/** A status's code; callers pass a valid status (anything else reads as NEW). */
 export function statusCode(s: OrderStatus): number {
-  const i = STATUS_NAMES.indexOf(s);
-  return i < 0 ? ST_NEW : i;
+  switch (s) {
+    case 'OPEN':
+      return ST_OPEN;
+    case 'PARTIALLY_FILLED':
+      return ST_PARTIAL;
+    case 'FILLED':
+      return ST_FILLED;
+    case 'CANCELLED':
+      return ST_CANCELLED;
+    case 'REJECTED':
+      return ST_REJECTED;
+    case 'EXPIRED':
+      return ST_EXPIRED;
+    default:
+      return ST_NEW;
+  }
+}
+
+/** An execution-report kind's code (its index in EXEC_KIND_NAMES); anything else reads as EXPIRED. */
+export function execKindCode(k: ExecKind): number {
+  switch (k) {
+    case 'ACCEPTED':
+      return 0;
+    case 'REJECTED':
+      return 1;
+    case 'FILL':
+      return 2;
+    case 'CANCELLED':
+      return 3;
+    case 'REPLACED':
+      return 4;
+    case 'TRIGGERED':
+      return 5;
+    default:
+      return 6;
+  }
 }
 
 /** Flag bits (column `flags`). */
@@ -109,6 +162,11 @@ export class OrderStore {
 
   get used(): number {
     return this.top - this.nFree;
+  }
+
+  /** Room for at least `n` slots without further growth (restore knows its count up front). */
+  reserve(n: number): void {
+    if (n > this.cap) this.grow(n);
   }
 
   alloc(): number {

@@ -10,23 +10,17 @@
 import { Code } from './codes.ts';
 import type { OrderKind } from './types.ts';
 import type { SymbolEngine } from './symbol-engine.ts';
-import { MAX_PRICE_TICKS } from './symbols.ts';
+import { bandHighOf, bandLowOf, MAX_PRICE_TICKS } from './symbols.ts';
+import { checkQuantity } from './order-rules.ts';
 import { BUY } from './order.ts';
 
-/** Highest / lowest price of a band of `bps` around `base` (same rounding as SymbolEngine). */
-export function bandHighOf(base: number, bps: number): number {
-  return Math.min(MAX_PRICE_TICKS, Math.floor((base * (10000 + bps)) / 10000));
-}
-export function bandLowOf(base: number, bps: number): number {
-  return Math.max(1, Math.ceil((base * (10000 - bps)) / 10000));
-}
-
-/** QUANTITY_NOT_POSITIVE, QUANTITY_OFF_LOT, QUANTITY_ABOVE_MAX or OK. */
+/**
+ * QUANTITY_NOT_POSITIVE, QUANTITY_OFF_LOT, QUANTITY_ABOVE_MAX or OK: the same
+ * rule the gateways apply (order-rules.ts checkQuantity), so a quantity gets one
+ * code whichever edge judges it.
+ */
 export function checkQty(sym: SymbolEngine, qty: number): Code {
-  if (!(qty > 0)) return Code.QUANTITY_NOT_POSITIVE;
-  if (!Number.isInteger(qty) || qty % sym.lotSize !== 0) return Code.QUANTITY_OFF_LOT;
-  if (qty > sym.maxOrderQty) return Code.QUANTITY_ABOVE_MAX;
-  return Code.OK;
+  return checkQuantity(qty, sym);
 }
 
 /** A limit price: on tick (an integer number of ticks), >= 1, inside the band. Returns the price or -Code. */

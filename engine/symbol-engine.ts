@@ -7,7 +7,7 @@
  */
 import type { OrderBookCore } from './book/layout.ts';
 import type { SymbolConfig } from './types.ts';
-import { bandBps, MAX_PRICE_TICKS } from './symbols.ts';
+import { bandBps, bandHighOf, bandLowOf } from './symbols.ts';
 import { BUY } from './order.ts';
 
 export class SymbolEngine {
@@ -76,8 +76,8 @@ export class SymbolEngine {
     const base = this.last > 0 ? this.last : this.reference;
     if (base === this.bandBase) return;
     this.bandBase = base;
-    this.bandHi = Math.min(MAX_PRICE_TICKS, Math.floor((base * (10000 + this.bandBps)) / 10000));
-    this.bandLo = Math.max(1, Math.ceil((base * (10000 - this.bandBps)) / 10000));
+    this.bandHi = bandHighOf(base, this.bandBps);
+    this.bandLo = bandLowOf(base, this.bandBps);
   }
 
   /** Lowest price (ticks) inside the band around the last (or reference) price. */

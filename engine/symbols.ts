@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AurexError, Code } from './codes.ts';
+import { MAX_PRICE_TICKS_LIMIT } from './book/validate.ts';
 import type { SymbolConfig } from './types.ts';
 
 /** An index definition: the name and the value it starts at (its divisor is derived from reference prices). */
@@ -29,8 +30,12 @@ export const MAX_FEE_BPS = 1000;
  * integer so that reservations including fees are exact.
  */
 export const MAX_NOTIONAL = Math.floor(Number.MAX_SAFE_INTEGER / (10000 + MAX_FEE_BPS));
-/** The book's level storage is indexed by a 32-bit tick. */
-export const MAX_PRICE_TICKS = 2 ** 31 - 1;
+/**
+ * Highest price in ticks of any order or reference price: the most a book can
+ * hold (its level storage is indexed by a 32-bit tick), so the book owns the
+ * number. A book configured with a smaller range refuses higher prices itself.
+ */
+export const MAX_PRICE_TICKS = MAX_PRICE_TICKS_LIMIT;
 
 const SYMBOL_RE = /^[A-Z][A-Z0-9.]{0,11}$/;
 const INDEX_RE = /^[A-Z0-9_]{1,32}$/;
@@ -52,6 +57,19 @@ export function isValidSymbolName(s: unknown): s is string {
 /** Band in basis points of a percent value with at most two decimals (10 -> 1000, 7.5 -> 750). */
 export function bandBps(bandPercent: number): number {
   return Math.round(bandPercent * 100);
+}
+
+/**
+ * Highest / lowest price (ticks) of the band of `bps` around `base`: the band
+ * around the last price (SymbolEngine) and around a stop's trigger (risk.ts)
+ * both come from here. Rounded inward, so a band edge is always inside the
+ * percentage, and clamped to 1..MAX_PRICE_TICKS.
+ */
+export function bandHighOf(base: number, bps: number): number {
+  return Math.min(MAX_PRICE_TICKS, Math.floor((base * (10000 + bps)) / 10000));
+}
+export function bandLowOf(base: number, bps: number): number {
+  return Math.max(1, Math.ceil((base * (10000 - bps)) / 10000));
 }
 
 /**

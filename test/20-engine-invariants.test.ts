@@ -155,7 +155,8 @@ describe('20 engine: invariants on long random streams, replay determinism', fun
         if (bad.length) throw new Error(`op ${i}: ${bad.slice(0, 5).join('; ')}`);
       }
       if (i === OPS / 2) {
-        midSnapshot = JSON.parse(JSON.stringify(ex.snapshot()));
+        // typed arrays (book rows, order columns) travel through JSON as plain arrays
+        midSnapshot = JSON.parse(JSON.stringify(ex.snapshot(), (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v)));
         midIndex = commands.length;
       }
     }

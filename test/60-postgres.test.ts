@@ -10,6 +10,7 @@ import { closeDb, openDb, type Db } from '../engine/persistence/pg.ts';
 import { accountOrderHistory, accountTradeHistory, orderById } from '../engine/persistence/pg-queries.ts';
 import { PgWriter } from '../engine/persistence/pg-writer.ts';
 import type { Command } from '../engine/types.ts';
+import { orderRecords } from '../engine/snapshot.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
 import { Workload } from './support/durability-workload.ts';
 
@@ -128,12 +129,12 @@ describe('60 PostgreSQL: migrations, write-behind writer, history (real server)'
     expect(nTrades).to.be.above(100);
     const nOrders = Number((await db.one('SELECT count(*) AS n FROM orders')).n);
     expect(nOrders).to.equal(snap.lastOrderId);
-    for (const o of snap.orders) {
+    for (const o of orderRecords(snap)) {
       const { resPrice: _a, reserved: _b, bookType: _c, live: _d, pendingStop: _e, ...view } = o;
       expect(await orderById(db, o.orderId)).to.deep.equal(view);
     }
     const open = Number((await db.one("SELECT count(*) AS n FROM orders WHERE status IN ('OPEN','PARTIALLY_FILLED','NEW')")).n);
-    expect(open).to.equal(snap.orders.filter((o) => o.live).length);
+    expect(open).to.equal(orderRecords(snap).filter((o) => o.live).length);
     for (const a of snap.accounts) {
       const row = await db.one('SELECT cash, reserved_cash FROM accounts WHERE account_id = $1', [a.accountId]);
       expect([Number(row.cash), Number(row.reserved_cash)]).to.deep.equal([a.cash, a.reservedCash]);

@@ -48,7 +48,7 @@ describe('60 snapshots and recovery (real Exchange)', function () {
     drive(ex, undefined, w.setup());
     for (let i = 0; i < 5000; i++) drive(ex, undefined, [w.next()]);
     const snap = ex.snapshot();
-    expect(snap.orders.length).to.be.above(100);
+    expect(snap.orders.count).to.be.above(100);
     const bytes = encodeExchangeSnapshot(snap);
     expect(snapshotFormat(bytes)).to.equal('binary');
     expect(decodeExchangeSnapshot(bytes)).to.deep.equal(snap);

@@ -15,6 +15,7 @@ import { readJournal } from '../../engine/journal/journal-reader.ts';
 import { JournalWriter } from '../../engine/journal/journal-writer.ts';
 import { recoverState } from '../../engine/journal/recovery.ts';
 import { SnapshotStore } from '../../engine/journal/snapshot-store.ts';
+import { orderRecords } from '../../engine/snapshot.ts';
 import { JournalFeed } from '../../engine/persistence/journal-feed.ts';
 import { migrate } from '../../engine/persistence/migrate.ts';
 import { closeDb, openDb } from '../../engine/persistence/pg.ts';
@@ -178,7 +179,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     opsPerSec: Math.round(decodeRate),
     decodeOnlyPerSec: Math.round(decodeRate),
     intoExchangePerSec: rep.replayRate,
-    liveOrders: ex.snapshot().orders.filter((o) => o.live).length,
+    liveOrders: orderRecords(ex.snapshot()).filter((o) => o.live).length,
     snapshotBytes: (cap.payload as Uint8Array).length,
     snapshotCaptureMs: Math.round(captureMs),
     snapshotWriteMs: Math.round(writeMs),

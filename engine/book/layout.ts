@@ -122,6 +122,9 @@ export interface BookConfig {
 }
 
 /** One resting order, as returned by orderInfo() and in snapshots. */
+/** Float64 slots per resting order in snapshotRows()/restoreRows(): id, account, side, price, remaining, ts. */
+export const REST_STRIDE = 6;
+
 export interface RestingOrder {
   id: number;
   account: number;
@@ -165,6 +168,15 @@ export interface OrderBookCore {
   snapshot(): RestingOrder[];
   /** Replace the whole book with these resting orders (in snapshot order); emits no events. */
   restore(orders: RestingOrder[]): void;
+  /**
+   * snapshot() as rows of REST_STRIDE float64s [id, account, side, price,
+   * remaining, ts], no object per order: what the exchange snapshot and its
+   * codec carry (a million resting orders as objects made the collector the
+   * main cost of snapshot and recovery).
+   */
+  snapshotRows(): Float64Array;
+  /** restore() from rows in snapshotRows()'s layout (validated like restore()). */
+  restoreRows(rows: Float64Array): void;
   /**
    * 64-bit FNV-1a over the book's full state as 16 lowercase hex digits.
    * Hashed values, each as 8 bytes little-endian, in snapshot order:

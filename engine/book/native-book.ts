@@ -20,13 +20,14 @@ import {
   OP_TS,
   OP_TYPE,
   OpKind,
+  REST_STRIDE,
   type BookConfig,
   type OrderBookCore,
   type RestingOrder,
   type SideValue,
 } from './layout.ts';
 import { loadAddon, type AurexBookAddon } from './native-addon.ts';
-import { resolveConfig, validateCancel, validateNew, validateOps, validateReplace, validateRestingOrders } from './validate.ts';
+import { resolveConfig, validateCancel, validateNew, validateOps, validateReplace, validateRestingOrders, validateRestingRows } from './validate.ts';
 
 export interface BookOptions {
   /**
@@ -166,7 +167,7 @@ export class NativeBook implements OrderBookCore {
   }
 
   snapshot(): RestingOrder[] {
-    const rows = this.a.snapshot(this.h);
+    const rows = this.snapshotRows();
     const out: RestingOrder[] = new Array(rows.length / 6);
     for (let i = 0, k = 0; k < rows.length; i++, k += 6) {
       out[i] = { id: rows[k]!, account: rows[k + 1]!, side: rows[k + 2]! as SideValue, price: rows[k + 3]!, remaining: rows[k + 4]!, ts: rows[k + 5]! };
@@ -174,9 +175,23 @@ export class NativeBook implements OrderBookCore {
     return out;
   }
 
+  snapshotRows(): Float64Array {
+    return this.a.snapshot(this.h);
+  }
+
+  restoreRows(rows: Float64Array): void {
+    validateRestingRows(rows, this.maxPrice);
+    this.loadRows(rows);
+  }
+
+  private loadRows(rows: Float64Array): void {
+    const bad = this.a.restore(this.h, rows, rows.length / REST_STRIDE);
+    if (bad !== null) throw new AurexError(bad.code as Code, `restore: row ${bad.row} refused by the native book (${codeName(bad.code)})`);
+  }
+
   restore(orders: RestingOrder[]): void {
     validateRestingOrders(orders, this.maxPrice);
-    const rows = new Float64Array(orders.length * 6);
+    const rows = new Float64Array(orders.length * REST_STRIDE);
     let k = 0;
     for (const o of orders) {
       rows[k++] = o.id;
@@ -189,8 +204,7 @@ export class NativeBook implements OrderBookCore {
     // Validation and this copy read each value separately (a getter may
     // answer differently the second time); the core checks the rows it
     // actually gets and refuses a bad one instead of indexing out of range.
-    const bad = this.a.restore(this.h, rows, orders.length);
-    if (bad !== null) throw new AurexError(bad.code as Code, `restore: row ${bad.row} refused by the native book (${codeName(bad.code)})`);
+    this.loadRows(rows);
   }
 
   stateHash(): string {

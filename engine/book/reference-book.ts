@@ -22,6 +22,7 @@ import {
   ORDER_TYPE_MASK,
   OrderFlag,
   OrderType,
+  REST_STRIDE,
   Side,
   StpMode,
   type BookConfig,
@@ -32,7 +33,7 @@ import {
 } from './layout.ts';
 import { Fnv1a64 } from './state-hash.ts';
 import type { BookOptions } from './native-book.ts';
-import { resolveConfig, validateCancel, validateNew, validateOps, validateReplace, validateRestingOrders } from './validate.ts';
+import { resolveConfig, validateCancel, validateNew, validateOps, validateReplace, validateRestingOrders, validateRestingRows } from './validate.ts';
 
 interface RefOrder {
   id: number;
@@ -410,6 +411,30 @@ export class ReferenceBook implements OrderBookCore {
       for (const p of s.prices) for (const o of s.levels.get(p)!.orders) out.push({ ...o });
     }
     return out;
+  }
+
+  snapshotRows(): Float64Array {
+    const orders = this.snapshot();
+    const rows = new Float64Array(orders.length * REST_STRIDE);
+    let k = 0;
+    for (const o of orders) {
+      rows[k++] = o.id;
+      rows[k++] = o.account;
+      rows[k++] = o.side;
+      rows[k++] = o.price;
+      rows[k++] = o.remaining;
+      rows[k++] = o.ts;
+    }
+    return rows;
+  }
+
+  restoreRows(rows: Float64Array): void {
+    validateRestingRows(rows, this.maxPrice);
+    const orders: RestingOrder[] = [];
+    for (let k = 0; k < rows.length; k += REST_STRIDE) {
+      orders.push({ id: rows[k]!, account: rows[k + 1]!, side: rows[k + 2]! as RestingOrder['side'], price: rows[k + 3]!, remaining: rows[k + 4]!, ts: rows[k + 5]! });
+    }
+    this.restore(orders);
   }
 
   restore(orders: RestingOrder[]): void {

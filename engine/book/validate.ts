@@ -22,13 +22,18 @@ import {
   ORDER_TYPE_MASK,
   OrderFlag,
   OrderType,
+  REST_STRIDE,
   Side,
   StpMode,
   type BookConfig,
   type RestingOrder,
 } from './layout.ts';
 
-/** Largest price range a book can be configured with (level storage is indexed by a 32-bit tick). */
+/**
+ * Largest price range a book can be configured with (level storage is indexed
+ * by a 32-bit tick). The engine's price ceiling (symbols.ts MAX_PRICE_TICKS)
+ * is this number, imported from here: books import nothing from the engine.
+ */
 export const MAX_PRICE_TICKS_LIMIT = 2 ** 31 - 1;
 
 function isUint(v: unknown, max: number): v is number {
@@ -184,6 +189,35 @@ export function validateRestingOrders(orders: readonly RestingOrder[], maxPriceT
     seen.add(o.id);
     if (o.side === Side.BUY) bestBid = Math.max(bestBid, o.price);
     else bestAsk = Math.min(bestAsk, o.price);
+  }
+  if (bestBid >= bestAsk) throw new AurexError(Code.INVALID_ARGUMENT, 'snapshot is a crossed book');
+}
+
+/**
+ * validateRestingOrders for rows of REST_STRIDE float64s. Duplicate ids are
+ * left to the book's own load (the native core refuses them, BAD_ROW; the
+ * reference book goes through validateRestingOrders): a Set of a million ids
+ * cost more than the rest of the check.
+ */
+export function validateRestingRows(rows: Float64Array, maxPriceTicks: number): void {
+  if (!(rows instanceof Float64Array) || rows.length % REST_STRIDE !== 0) {
+    throw new AurexError(Code.INVALID_ARGUMENT, `resting rows must be a Float64Array of ${REST_STRIDE} values per order`);
+  }
+  let bestBid = -1;
+  let bestAsk = Infinity;
+  for (let k = 0; k < rows.length; k += REST_STRIDE) {
+    checkOrderId(rows[k]!);
+    checkAccount(rows[k + 1]!);
+    const side = rows[k + 2]!;
+    checkSide(side);
+    const price = rows[k + 3]!;
+    checkPrice(price, false);
+    if (price > maxPriceTicks) throw new AurexError(Code.INVALID_PRICE, `price ${price} above the book's range`);
+    checkQty(rows[k + 4]!);
+    checkTs(rows[k + 5]!);
+    if (side === Side.BUY) {
+      if (price > bestBid) bestBid = price;
+    } else if (price < bestAsk) bestAsk = price;
   }
   if (bestBid >= bestAsk) throw new AurexError(Code.INVALID_ARGUMENT, 'snapshot is a crossed book');
 }

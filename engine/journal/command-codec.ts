@@ -10,6 +10,7 @@
  */
 import type { Code } from '../codes.ts';
 import type { Command, OrderKind, Side, SymbolConfig } from '../types.ts';
+import { BUY, KIND_NAMES, kindCode, SELL, SIDE_NAMES } from '../order.ts';
 import { ByteReader, ByteWriter } from './byte-buffer.ts';
 
 export const CmdTag = {
@@ -25,16 +26,18 @@ export const CmdTag = {
   addSymbol: 10,
 } as const;
 
-const SIDES: readonly Side[] = ['BUY', 'SELL'];
-const KINDS: readonly OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
-
+/*
+ * Side and kind bytes are the engine's codes (engine/order.ts owns the tables).
+ * The engine's kindCode maps anything unknown to STOP_LIMIT; the journal must
+ * not record a kind it was not given, so the code is checked against the table.
+ */
 function sideCode(s: Side): number {
-  return s === 'BUY' ? 0 : 1;
+  return s === 'BUY' ? BUY : SELL;
 }
-function kindCode(k: OrderKind): number {
-  const i = KINDS.indexOf(k);
-  if (i < 0) throw new TypeError(`unknown order kind ${String(k)}`);
-  return i;
+function journalKindCode(k: OrderKind): number {
+  const c = kindCode(k);
+  if (KIND_NAMES[c] !== k) throw new TypeError(`unknown order kind ${String(k)}`);
+  return c;
 }
 
 function writeRecordMap(w: ByteWriter, m: Record<string, number>): void {
@@ -75,7 +78,7 @@ export function encodeCommand(w: ByteWriter, cmd: Command): void {
       w.f64(cmd.qty);
       w.f64(cmd.stopPrice ?? 0);
       w.u8(sideCode(cmd.side));
-      w.u8(kindCode(cmd.kind));
+      w.u8(journalKindCode(cmd.kind));
       w.u8((cmd.stopPrice !== undefined ? 1 : 0) | (cmd.postOnly !== undefined ? 2 : 0) | (cmd.postOnly ? 4 : 0));
       w.str(cmd.clientOrderId);
       w.str(cmd.symbol);
@@ -164,8 +167,8 @@ function decodeFields(r: ByteReader): Command {
       const price = r.f64();
       const qty = r.f64();
       const stopPrice = r.f64();
-      const side = SIDES[r.u8()];
-      const kind = KINDS[r.u8()];
+      const side = SIDE_NAMES[r.u8()];
+      const kind = KIND_NAMES[r.u8()];
       const flags = r.u8();
       const clientOrderId = r.str();
       const symbol = r.str();

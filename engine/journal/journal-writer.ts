@@ -138,11 +138,6 @@ export class JournalWriter implements CommandLog {
     return this.failed;
   }
 
-  /** Path of the file being appended to ('' before the first group). */
-  get currentFile(): string {
-    return this.filePath;
-  }
-
   /**
    * Encode a stamped command into the current group. After a failure (or close)
    * the command is dropped and the next flush reports the error: per the

@@ -12,19 +12,52 @@
  * snapshot is never silently lossy; tests pin the binary path.
  */
 import type { Code } from '../codes.ts';
-import type { RestingOrder } from '../book/layout.ts';
-import type { AccountSnapshot, ExchangeSnapshot, OrderRecord, SymbolSnapshot } from '../snapshot.ts';
-import type { OrderKind, OrderStatus, Side, TradeEvent } from '../types.ts';
+import { REST_STRIDE } from '../book/layout.ts';
+import {
+  OC_ACCOUNT,
+  OC_BOOK_TYPE,
+  OC_CODE,
+  OC_CREATED_TS,
+  OC_FILLED,
+  OC_FLAGS,
+  OC_ID,
+  OC_KIND,
+  OC_LAST_SEQ,
+  OC_NOTIONAL,
+  OC_PRICE,
+  OC_QTY,
+  OC_REMAINING,
+  OC_RESERVED,
+  OC_RES_PRICE,
+  OC_SIDE,
+  OC_STATUS,
+  OC_STOP_PRICE,
+  OC_SYMBOL,
+  OC_UPDATED_TS,
+  OF_LIVE,
+  OF_PENDING_STOP,
+  OF_POST_ONLY,
+  ORDER_W,
+  SNAPSHOT_VERSION,
+  type AccountSnapshot,
+  type ExchangeSnapshot,
+  type OrderColumns,
+  type OrderRecord,
+  type SymbolSnapshot,
+} from '../snapshot.ts';
+import type { Side, TradeEvent } from '../types.ts';
+import { BUY, KIND_NAMES, SELL, STATUS_NAMES } from '../order.ts';
 import { ByteReader, ByteWriter } from './byte-buffer.ts';
 
 const MAGIC = 0x31455841; // "AXE1"
-const FORMAT_BINARY = 1;
+/** Version-1 snapshots: one record per order (still decoded, never written). */
+const FORMAT_BINARY_V1 = 1;
 const FORMAT_JSON = 2;
+/** Orders as one aligned float64 block (OrderColumns) plus the client ids. */
+const FORMAT_BINARY = 3;
 
-const ORDER_NUM = [
-  'orderId', 'accountId', 'price', 'stopPrice', 'qty', 'filledQty', 'remainingQty', 'filledNotionalTicks',
-  'code', 'createdTs', 'updatedTs', 'lastSeq', 'resPrice', 'reserved', 'bookType',
-] as const;
+/** The float64 fields of a version-1 order record, in their order on disk, and where they go in OrderColumns. */
+const V1_ORDER_NUM = [OC_ID, OC_ACCOUNT, OC_PRICE, OC_STOP_PRICE, OC_QTY, OC_FILLED, OC_REMAINING, OC_NOTIONAL, OC_CODE, OC_CREATED_TS, OC_UPDATED_TS, OC_LAST_SEQ, OC_RES_PRICE, OC_RESERVED, OC_BOOK_TYPE] as const;
 const TRADE_NUM = ['tradeId', 'seq', 'ts', 'price', 'qty', 'buyOrderId', 'sellOrderId', 'buyAccountId', 'sellAccountId', 'buyFee', 'sellFee'] as const;
 /*
  * Key ORDER matters, not only the key set: the engine hashes its state with
@@ -32,16 +65,9 @@ const TRADE_NUM = ['tradeId', 'seq', 'ts', 'price', 'qty', 'buyOrderId', 'sellOr
  * so decoded objects are built in exactly the engine's key order, and a
  * snapshot whose objects have another order takes the JSON path.
  */
-const ORDER_KEYS = [
-  'orderId', 'clientOrderId', 'accountId', 'symbol', 'side', 'kind', 'price', 'stopPrice', 'postOnly', 'qty', 'filledQty',
-  'remainingQty', 'filledNotionalTicks', 'status', 'code', 'createdTs', 'updatedTs', 'lastSeq', 'resPrice', 'reserved',
-  'bookType', 'live', 'pendingStop',
-];
 const TRADE_KEYS = ['tradeId', 'seq', 'ts', 'symbol', 'price', 'qty', 'buyOrderId', 'sellOrderId', 'buyAccountId', 'sellAccountId', 'aggressor', 'buyFee', 'sellFee'];
-const REST_KEYS = ['id', 'account', 'side', 'price', 'remaining', 'ts'];
 
-const KINDS: OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
-const STATUSES: OrderStatus[] = ['NEW', 'OPEN', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED'];
+// Side, kind and status bytes are the engine's codes (engine/order.ts owns the tables).
 
 function keysMatch(o: object, keys: readonly string[]): boolean {
   let n = 0;
@@ -52,78 +78,77 @@ function keysMatch(o: object, keys: readonly string[]): boolean {
   return n === keys.length;
 }
 
-/** True when every record has exactly the fields the binary layout carries. */
+/** True when every part has exactly the layout the binary format carries. */
 function binaryCompatible(s: ExchangeSnapshot): boolean {
-  for (const o of s.orders) {
-    if (!keysMatch(o, ORDER_KEYS) || KINDS.indexOf(o.kind) < 0 || STATUSES.indexOf(o.status) < 0) return false;
-  }
+  const o = s.orders;
+  if (!(o.num instanceof Float64Array) || o.num.length !== o.count * ORDER_W || o.clientOrderIds.length !== o.count) return false;
   for (const sym of s.symbols) {
-    for (const r of sym.book) if (!keysMatch(r, REST_KEYS)) return false;
+    if (!(sym.book instanceof Float64Array) || sym.book.length % REST_STRIDE !== 0) return false;
   }
   for (const a of s.accounts) for (const t of a.trades) if (!keysMatch(t, TRADE_KEYS)) return false;
   return true;
 }
 
 /** Serialize a snapshot; returns the bytes (a fresh Buffer). */
-export function encodeExchangeSnapshot(s: ExchangeSnapshot, w = new ByteWriter(1 << 20)): Buffer {
-  w.reset();
-  w.u32(MAGIC);
+/**
+ * Serialize a snapshot; returns the bytes. With a writer of the caller's, the
+ * bytes are a fresh copy (the writer is reused); without one, they are the
+ * encoder's own buffer, sized up front, so a few hundred MB are neither
+ * re-allocated while growing nor copied at the end.
+ */
+export function encodeExchangeSnapshot(s: ExchangeSnapshot, writer?: ByteWriter): Buffer {
+  const done = (w: ByteWriter): Buffer => (writer === undefined ? w.buf.subarray(0, w.pos) : Buffer.from(w.view()));
   if (!binaryCompatible(s)) {
+    // Typed arrays go as plain arrays (a Float64Array would stringify as an object) and come back as such.
+    const j = Buffer.from(JSON.stringify(s, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v)));
+    const w = writer ?? new ByteWriter(12 + j.length);
+    w.reset();
+    w.u32(MAGIC);
     w.u32(FORMAT_JSON);
-    const j = Buffer.from(JSON.stringify(s));
     w.u32(j.length);
     w.bytes(j);
-    return Buffer.from(w.view());
+    return done(w);
   }
-  w.u32(FORMAT_BINARY);
   const header = {
     ...s,
-    orders: [],
-    symbols: s.symbols.map((x) => ({ ...x, book: [] })),
+    orders: { count: 0, num: [], clientOrderIds: [] },
+    symbols: s.symbols.map((x) => ({ ...x, book: [] as number[] })),
     accounts: s.accounts.map((a) => ({ ...a, trades: [] })),
   };
   const hj = Buffer.from(JSON.stringify(header));
+  const { count, num, clientOrderIds } = s.orders;
+  let trades = 0;
+  for (const a of s.accounts) trades += a.trades.length;
+  // client ids estimated at 24 bytes, trades at 110: a longer id only costs one growth
+  const size = 32 + hj.length + num.byteLength + count * 26 + s.symbols.reduce((n, x) => n + 12 + x.book.byteLength, 0) + s.accounts.length * 4 + trades * 110;
+  const w = writer ?? new ByteWriter(size);
+  w.reset();
+  w.ensure(size);
+  w.u32(MAGIC);
+  w.u32(FORMAT_BINARY);
   w.u32(hj.length);
   w.bytes(hj);
-  // orders
-  w.u32(s.orders.length);
-  w.ensure(s.orders.length * 140);
-  for (const o of s.orders) {
-    for (const k of ORDER_NUM) w.f64(o[k]);
-    w.u8(o.side === 'BUY' ? 0 : 1);
-    w.u8(KINDS.indexOf(o.kind));
-    w.u8(STATUSES.indexOf(o.status));
-    w.u8((o.postOnly ? 1 : 0) | (o.live ? 2 : 0) | (o.pendingStop ? 4 : 0));
-    w.str(o.clientOrderId);
-    w.str(o.symbol);
-  }
-  // books: one aligned float64 block per symbol
+  // orders: the columns' block as it is, then the client ids
+  w.u32(count);
+  w.align(8);
+  w.bytes(new Uint8Array(num.buffer, num.byteOffset, num.byteLength));
+  for (let i = 0; i < count; i++) w.str(clientOrderIds[i]!);
+  // books: one aligned float64 block per symbol, the rows as they are
   for (const sym of s.symbols) {
-    const n = sym.book.length;
-    w.u32(n);
+    w.u32(sym.book.length / REST_STRIDE);
     w.align(8);
-    const block = new Float64Array(n * 6);
-    for (let i = 0, j = 0; i < n; i++, j += 6) {
-      const r = sym.book[i]!;
-      block[j] = r.id;
-      block[j + 1] = r.account;
-      block[j + 2] = r.side;
-      block[j + 3] = r.price;
-      block[j + 4] = r.remaining;
-      block[j + 5] = r.ts;
-    }
-    w.bytes(block);
+    w.bytes(new Uint8Array(sym.book.buffer, sym.book.byteOffset, sym.book.byteLength));
   }
   // accounts' retained trades
   for (const a of s.accounts) {
     w.u32(a.trades.length);
     for (const t of a.trades) {
       for (const k of TRADE_NUM) w.f64(t[k]);
-      w.u8(t.aggressor === 'BUY' ? 0 : 1);
+      w.u8(t.aggressor === 'BUY' ? BUY : SELL);
       w.str(t.symbol);
     }
   }
-  return Buffer.from(w.view());
+  return done(w);
 }
 
 export function decodeExchangeSnapshot(buf: Buffer): ExchangeSnapshot {
@@ -140,48 +165,25 @@ export function decodeExchangeSnapshot(buf: Buffer): ExchangeSnapshot {
   const hlen = r.u32();
   const head = JSON.parse(b.toString('utf8', r.pos, r.pos + hlen)) as ExchangeSnapshot;
   r.pos += hlen;
-  if (fmt === FORMAT_JSON) return head;
-  if (fmt !== FORMAT_BINARY) throw new RangeError(`unknown snapshot format ${fmt}`);
-  const nOrders = r.u32();
-  const orders: OrderRecord[] = new Array(nOrders);
-  for (let i = 0; i < nOrders; i++) {
-    const orderId = r.f64();
-    const accountId = r.f64();
-    const price = r.f64();
-    const stopPrice = r.f64();
-    const qty = r.f64();
-    const filledQty = r.f64();
-    const remainingQty = r.f64();
-    const filledNotionalTicks = r.f64();
-    const code = r.f64() as Code;
-    const createdTs = r.f64();
-    const updatedTs = r.f64();
-    const lastSeq = r.f64();
-    const resPrice = r.f64();
-    const reserved = r.f64();
-    const bookType = r.f64();
-    const side: Side = r.u8() === 0 ? 'BUY' : 'SELL';
-    const kind = KINDS[r.u8()]!;
-    const status = STATUSES[r.u8()]!;
-    const flags = r.u8();
-    const clientOrderId = r.str();
-    const symbol = r.str();
-    orders[i] = {
-      orderId, clientOrderId, accountId, symbol, side, kind, price, stopPrice, postOnly: (flags & 1) !== 0,
-      qty, filledQty, remainingQty, filledNotionalTicks, status, code, createdTs, updatedTs, lastSeq,
-      resPrice, reserved, bookType, live: (flags & 2) !== 0, pendingStop: (flags & 4) !== 0,
-    };
+  if (fmt === FORMAT_JSON) return fromJson(head);
+  if (fmt !== FORMAT_BINARY && fmt !== FORMAT_BINARY_V1) throw new RangeError(`unknown snapshot format ${fmt}`);
+  if (fmt === FORMAT_BINARY) {
+    const count = r.u32();
+    r.align(8);
+    // a view into the payload (aligned above): no copy, no object per order
+    const num = r.f64Array(count * ORDER_W);
+    const clientOrderIds = new Array<string>(count);
+    for (let i = 0; i < count; i++) clientOrderIds[i] = r.str();
+    head.orders = { count, num, clientOrderIds };
+  } else {
+    head.orders = readV1Orders(r, symbolIndex(head));
+    head.version = SNAPSHOT_VERSION;
   }
-  head.orders = orders;
   for (const sym of head.symbols as SymbolSnapshot[]) {
     const n = r.u32();
     r.align(8);
-    const block = r.f64Array(n * 6);
-    const book: RestingOrder[] = new Array(n);
-    for (let i = 0, j = 0; i < n; i++, j += 6) {
-      book[i] = { id: block[j]!, account: block[j + 1]!, side: block[j + 2]! as RestingOrder['side'], price: block[j + 3]!, remaining: block[j + 4]!, ts: block[j + 5]! };
-    }
-    sym.book = book;
+    // a view into the payload (aligned above): no copy, no object per resting order
+    sym.book = r.f64Array(n * REST_STRIDE);
   }
   for (const a of head.accounts as AccountSnapshot[]) {
     const n = r.u32();
@@ -198,7 +200,7 @@ export function decodeExchangeSnapshot(buf: Buffer): ExchangeSnapshot {
       const sellAccountId = r.f64();
       const buyFee = r.f64();
       const sellFee = r.f64();
-      const aggressor: Side = r.u8() === 0 ? 'BUY' : 'SELL';
+      const aggressor: Side = r.u8() === BUY ? 'BUY' : 'SELL';
       const symbol = r.str();
       trades[i] = { tradeId, seq, ts, symbol, price, qty, buyOrderId, sellOrderId, buyAccountId, sellAccountId, aggressor, buyFee, sellFee };
     }
@@ -207,7 +209,96 @@ export function decodeExchangeSnapshot(buf: Buffer): ExchangeSnapshot {
   return head;
 }
 
-/** Which encoding a payload uses ('binary' | 'json'), for tests and tools. */
+/** Which encoding a payload uses ('binary' | 'json'; 'binary' for both binary versions), for tests and tools. */
 export function snapshotFormat(buf: Buffer): 'binary' | 'json' {
-  return buf.readUInt32LE(4) === FORMAT_BINARY ? 'binary' : 'json';
+  const f = buf.readUInt32LE(4);
+  return f === FORMAT_BINARY || f === FORMAT_BINARY_V1 ? 'binary' : 'json';
+}
+
+/** Symbol name -> index in the snapshot's symbol list (what OC_SYMBOL holds). */
+function symbolIndex(head: ExchangeSnapshot): Map<string, number> {
+  const m = new Map<string, number>();
+  head.symbols.forEach((s, i) => m.set(s.config.symbol, i));
+  return m;
+}
+
+function symbolOf(idx: Map<string, number>, name: string, orderId: number): number {
+  const i = idx.get(name);
+  if (i === undefined) throw new RangeError(`snapshot order ${orderId}: unknown symbol ${name}`);
+  return i;
+}
+
+/** Version-1 binary orders (one record each) into columns. */
+function readV1Orders(r: ByteReader, syms: Map<string, number>): OrderColumns {
+  const count = r.u32();
+  const num = new Float64Array(count * ORDER_W);
+  const clientOrderIds = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const b = i * ORDER_W;
+    for (const k of V1_ORDER_NUM) num[b + k] = r.f64();
+    num[b + OC_SIDE] = r.u8() === BUY ? BUY : SELL;
+    num[b + OC_KIND] = r.u8();
+    num[b + OC_STATUS] = r.u8();
+    num[b + OC_FLAGS] = r.u8() & (OF_POST_ONLY | OF_LIVE | OF_PENDING_STOP);
+    clientOrderIds[i] = r.str();
+    num[b + OC_SYMBOL] = symbolOf(syms, r.str(), num[b + OC_ID]!);
+  }
+  return { count, num, clientOrderIds };
+}
+
+/** Version-1 order records (objects) into columns. */
+function recordsToColumns(records: OrderRecord[], syms: Map<string, number>): OrderColumns {
+  const count = records.length;
+  const num = new Float64Array(count * ORDER_W);
+  const clientOrderIds = new Array<string>(count);
+  records.forEach((o, i) => {
+    const b = i * ORDER_W;
+    num[b + OC_ID] = o.orderId;
+    num[b + OC_ACCOUNT] = o.accountId;
+    num[b + OC_PRICE] = o.price;
+    num[b + OC_STOP_PRICE] = o.stopPrice;
+    num[b + OC_QTY] = o.qty;
+    num[b + OC_FILLED] = o.filledQty;
+    num[b + OC_REMAINING] = o.remainingQty;
+    num[b + OC_NOTIONAL] = o.filledNotionalTicks;
+    num[b + OC_CODE] = o.code;
+    num[b + OC_CREATED_TS] = o.createdTs;
+    num[b + OC_UPDATED_TS] = o.updatedTs;
+    num[b + OC_LAST_SEQ] = o.lastSeq;
+    num[b + OC_RES_PRICE] = o.resPrice;
+    num[b + OC_RESERVED] = o.reserved;
+    num[b + OC_BOOK_TYPE] = o.bookType;
+    num[b + OC_SIDE] = o.side === 'BUY' ? BUY : SELL;
+    const kind = KIND_NAMES.indexOf(o.kind);
+    const status = STATUS_NAMES.indexOf(o.status);
+    if (kind < 0 || status < 0) throw new RangeError(`snapshot order ${o.orderId}: bad kind or status`);
+    num[b + OC_KIND] = kind;
+    num[b + OC_STATUS] = status;
+    num[b + OC_FLAGS] = (o.postOnly ? OF_POST_ONLY : 0) | (o.live ? OF_LIVE : 0) | (o.pendingStop ? OF_PENDING_STOP : 0);
+    num[b + OC_SYMBOL] = symbolOf(syms, o.symbol, o.orderId);
+    clientOrderIds[i] = o.clientOrderId;
+  });
+  return { count, num, clientOrderIds };
+}
+
+/**
+ * A JSON payload back into the current shape: typed arrays went as plain
+ * arrays; a version-1 payload has order records and book rows as objects.
+ */
+function fromJson(head: ExchangeSnapshot): ExchangeSnapshot {
+  for (const sym of head.symbols as SymbolSnapshot[]) {
+    const book = sym.book as unknown as (number | { id: number; account: number; side: number; price: number; remaining: number; ts: number })[];
+    sym.book = book.every((x) => typeof x === 'number')
+      ? Float64Array.from(book as number[])
+      : Float64Array.from(book.flatMap((x) => (typeof x === 'number' ? [NaN] : [x.id, x.account, x.side, x.price, x.remaining, x.ts])));
+  }
+  const orders = head.orders as unknown;
+  if (Array.isArray(orders)) {
+    head.orders = recordsToColumns(orders as OrderRecord[], symbolIndex(head));
+  } else {
+    const o = orders as { count: number; num: number[]; clientOrderIds: string[] };
+    head.orders = { count: o.count, num: Float64Array.from(o.num), clientOrderIds: o.clientOrderIds };
+  }
+  head.version = SNAPSHOT_VERSION;
+  return head;
 }

@@ -1,7 +1,7 @@
 /**
  * Takes engine snapshots every N journaled commands or T seconds (when anything
  * changed), writes them through the SnapshotStore, and then removes the journal
- * files the snapshot covers.
+ * files no kept snapshot needs.
  *
  * Order of events, and why:
  *  1. capture(): the engine serializes its state synchronously (between two
@@ -9,11 +9,17 @@
  *     part that stalls matching; its cost is measured (docs/durability.md).
  *  2. journal.flush(): wait until every command up to that sequence is
  *     durable, so a snapshot never contains state the journal could lose.
- *  3. write the file atomically (threadpool I/O; matching continues).
- *  4. only then delete covered journal files. With `retainSeq()` (the
- *     PostgreSQL writer's committed position) the newest snapshot at or below
- *     it is kept too, and the journal after that one, so the writer can always
- *     re-derive the rows it has not committed yet.
+ *  3. write the file atomically (threadpool I/O; matching continues). The
+ *     store then prunes snapshots to its newest `keep`, plus, with
+ *     `retainSeq()` (the PostgreSQL writer's committed position), the newest
+ *     one at or below that position.
+ *  4. only then delete journal files, and only those wholly at or below the
+ *     OLDEST snapshot still kept (never the file being appended to). Recovery
+ *     falls back to an older snapshot when a newer one is unreadable, and the
+ *     PostgreSQL writer re-derives its uncommitted rows from the snapshot at
+ *     or below its position; both need the journal complete after the snapshot
+ *     they start from. When no kept snapshot is at or below `retainSeq()`,
+ *     nothing is deleted.
  */
 import type { JournalWriter } from './journal-writer.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
@@ -32,7 +38,7 @@ export interface SnapshotSchedulerOptions {
   lastSeq: () => number;
   everyCommands: number;
   everyMs: number;
-  /** Journal at or below this sequence must be kept (e.g. the PG writer position). Default: no limit. */
+  /** A reader's position (the PG writer's committed seq): the snapshot at or below it and the journal after that are kept. Default: none. */
   retainSeq?: () => number;
   /** Timer period for the checks (default 250 ms). */
   checkMs?: number;
@@ -102,9 +108,8 @@ export class SnapshotScheduler {
       const t2 = performance.now();
       this.lastSnapSeq = cap.seq;
       this.lastSnapAt = Date.now();
-      // Journal is needed from the newest snapshot at or below the retained position on.
-      // ... and from the OLDEST snapshot still kept on: the store keeps it as the fallback when the newest
-      // one is unreadable, and a fallback is only sound if the journal after it is complete.
+      // The journal is kept from the oldest kept snapshot on (the fallback), and from 0 (all of it) when
+      // no kept snapshot is at or below the retained position (see step 4 above).
       const kept = this.o.store.list();
       const oldestKept = kept.length !== 0 ? kept[kept.length - 1]!.seq : 0;
       const base = Math.min(oldestKept, retain >= cap.seq ? cap.seq : (kept.find((s) => s.seq <= retain)?.seq ?? 0));

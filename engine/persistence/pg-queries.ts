@@ -5,11 +5,10 @@
  * columns arrive as strings from pg and are converted (all are safe integers).
  */
 import type { Code } from '../codes.ts';
-import type { OrderKind, OrderStatus, OrderView, Side, TradeEvent } from '../types.ts';
+import type { OrderStatus, OrderView, TradeEvent } from '../types.ts';
+import { SIDE_NAMES } from '../order.ts';
+import { PG_ORDER_KINDS } from './pg-codes.ts';
 import type { Db } from './pg.ts';
-
-const SIDES: Side[] = ['BUY', 'SELL'];
-const KINDS: OrderKind[] = ['MARKET', 'LIMIT', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -25,7 +24,7 @@ function tradeFrom(r: Row): TradeEvent {
     sellOrderId: Number(r.sell_order_id),
     buyAccountId: Number(r.buyer_id),
     sellAccountId: Number(r.seller_id),
-    aggressor: SIDES[Number(r.aggressor)]!,
+    aggressor: SIDE_NAMES[Number(r.aggressor)]!,
     buyFee: Number(r.buy_fee),
     sellFee: Number(r.sell_fee),
   };
@@ -37,8 +36,8 @@ function orderFrom(r: Row): OrderView {
     clientOrderId: String(r.client_order_id),
     accountId: Number(r.account_id),
     symbol: String(r.symbol),
-    side: SIDES[Number(r.side)]!,
-    kind: KINDS[Number(r.type)]!,
+    side: SIDE_NAMES[Number(r.side)]!,
+    kind: PG_ORDER_KINDS[Number(r.type)]!,
     price: Number(r.price),
     stopPrice: Number(r.stop_price),
     postOnly: Boolean(r.post_only),

@@ -20,7 +20,9 @@
  * dropped: the rows are re-derived from the journal position later.
  * Lag = last sequence seen - last sequence committed.
  */
-import type { OrderKind, OrderView, Side, TradeEvent } from '../types.ts';
+import type { OrderView, TradeEvent } from '../types.ts';
+import { BUY, SELL } from '../order.ts';
+import { PG_ORDER_TYPE } from './pg-codes.ts';
 import { pgp, type Db } from './pg.ts';
 
 export interface StockRow {
@@ -77,9 +79,6 @@ export interface PgWriterMetrics {
   failures: number;
 }
 
-const SIDE_CODE: Record<Side, number> = { BUY: 0, SELL: 1 };
-const KIND_CODE: Record<OrderKind, number> = { MARKET: 0, LIMIT: 1, IOC: 2, FOK: 3, STOP: 4, STOP_LIMIT: 5 };
-
 const orderCols = new pgp.helpers.ColumnSet(
   [
     'order_id', 'account_id', 'client_order_id', 'symbol', 'side', 'type', 'quantity', 'price', 'stop_price', 'post_only',
@@ -117,8 +116,8 @@ function orderRow(o: OrderView) {
     account_id: o.accountId,
     client_order_id: o.clientOrderId,
     symbol: o.symbol,
-    side: SIDE_CODE[o.side],
-    type: KIND_CODE[o.kind],
+    side: o.side === 'BUY' ? BUY : SELL,
+    type: PG_ORDER_TYPE[o.kind],
     quantity: o.qty,
     price: o.price,
     stop_price: o.stopPrice,
@@ -144,7 +143,7 @@ function tradeRow(t: TradeEvent) {
     price: t.price,
     buyer_id: t.buyAccountId,
     seller_id: t.sellAccountId,
-    aggressor: SIDE_CODE[t.aggressor],
+    aggressor: t.aggressor === 'BUY' ? BUY : SELL,
     buy_fee: t.buyFee,
     sell_fee: t.sellFee,
     seq: t.seq,

@@ -115,6 +115,11 @@ export class Account {
     this.trades.push(t);
   }
 
+  /** Retained trades as snapshot rows (TradeRing.rows). */
+  tradeRows(symbolIndex: (symbol: string) => number): Float64Array {
+    return this.trades.rows(symbolIndex);
+  }
+
   /** Retained trades, oldest first. */
   tradeList(): TradeEvent[] {
     return this.trades.list();

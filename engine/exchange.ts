@@ -40,6 +40,7 @@ import type {
 } from './types.ts';
 import type { AccountView, BookView, IndexView, RankingEntry } from './core-api.ts';
 import { Account, buyReserve, feeOf } from './accounts.ts';
+import { TRADE_W } from './trade-ring.ts';
 import {
   BUY,
   F_LIVE,
@@ -1053,7 +1054,9 @@ export class Exchange {
   stateHash(): string {
     const { orders, ...rest } = this.snapshotWith(false);
     const h = createHash('sha256');
-    h.update(JSON.stringify(rest));
+    // typed arrays (retained trades) are hashed as bytes, their lengths in the JSON
+    h.update(JSON.stringify(rest, (_k, v: unknown) => (v instanceof Float64Array ? v.length : v)));
+    for (const a of rest.accounts) h.update(new Uint8Array(a.trades.buffer, a.trades.byteOffset, a.trades.byteLength));
     h.update(new Uint8Array(orders.num.buffer, orders.num.byteOffset, orders.num.byteLength));
     h.update(JSON.stringify(orders.clientOrderIds));
     for (const s of this.symbolList) h.update(s.book.stateHash());
@@ -1130,6 +1133,7 @@ export class Exchange {
       clientOrderIds[i] = st.cid[o]!;
     }
     const orders: OrderColumns = { count, num, clientOrderIds };
+    const symIdx = (name: string): number => this.symbolsByName.get(name)!.idx;
     const accounts: AccountSnapshot[] = [...this.accounts.values()]
       .sort((a, b) => a.id - b.id)
       .map((a) => ({
@@ -1144,7 +1148,7 @@ export class Exchange {
         rateWindowStart: a.rateWindowStart,
         rateCount: a.rateCount,
         terminal: a.terminalList().map((o) => st.id[o]!),
-        trades: a.tradeList(),
+        trades: a.tradeRows(symIdx),
       }));
     return {
       version: SNAPSHOT_VERSION,
@@ -1239,6 +1243,7 @@ export class Exchange {
       this.indexByName.set(is.name, idx);
     }
     const nSym = this.symbolList.length;
+    const symbolNames = this.symbolList.map((s) => s.symbol);
     for (const as of snap.accounts) {
       const a = new Account(as.accountId, as.cash, nSym, this.keepTrades);
       a.reservedCash = as.reservedCash;
@@ -1252,7 +1257,15 @@ export class Exchange {
       a.execSeq = as.execSeq;
       a.rateWindowStart = as.rateWindowStart;
       a.rateCount = as.rateCount;
-      for (const t of as.trades) a.retainTrade(t);
+      // rows; a plain number array is accepted too (a snapshot that went through JSON)
+      const tr: unknown = as.trades;
+      const rows = tr instanceof Float64Array ? tr : Array.isArray(tr) && tr.every((v) => typeof v === 'number') ? Float64Array.from(tr as number[]) : undefined;
+      if (rows === undefined || rows.length % TRADE_W !== 0) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: malformed trade rows`);
+      try {
+        a.trades.pushRows(rows, symbolNames);
+      } catch (e) {
+        throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: ${(e as Error).message}`);
+      }
       this.accounts.set(a.id, a);
     }
     const st = this.store;

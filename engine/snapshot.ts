@@ -7,6 +7,7 @@
 import type { Code } from './codes.ts';
 import type { OrderView, SymbolConfig, TradeEvent } from './types.ts';
 import { KIND_NAMES, STATUS_NAMES } from './order.ts';
+import { TR_SYMBOL, TRADE_W } from './trade-ring.ts';
 
 /** 2: orders as columns (OrderColumns) and books as rows; version-1 payloads are converted by the codec. */
 export const SNAPSHOT_VERSION = 2;
@@ -103,6 +104,30 @@ export function orderRecords(snap: ExchangeSnapshot): OrderRecord[] {
   return out;
 }
 
+/** An account's retained trades as objects (oldest first), for tests, tools and audits. */
+export function tradeRecords(snap: ExchangeSnapshot, a: AccountSnapshot): TradeEvent[] {
+  const r = a.trades;
+  const out: TradeEvent[] = [];
+  for (let b = 0; b < r.length; b += TRADE_W) {
+    out.push({
+      tradeId: r[b]!,
+      seq: r[b + 1]!,
+      ts: r[b + 2]!,
+      symbol: snap.symbols[r[b + TR_SYMBOL]!]!.config.symbol,
+      price: r[b + 3]!,
+      qty: r[b + 4]!,
+      buyOrderId: r[b + 5]!,
+      sellOrderId: r[b + 6]!,
+      buyAccountId: r[b + 7]!,
+      sellAccountId: r[b + 8]!,
+      aggressor: r[b + 9] === 0 ? 'BUY' : 'SELL',
+      buyFee: r[b + 10]!,
+      sellFee: r[b + 11]!,
+    });
+  }
+  return out;
+}
+
 export interface SymbolSnapshot {
   config: SymbolConfig;
   halted: boolean;
@@ -139,8 +164,13 @@ export interface AccountSnapshot {
   rateCount: number;
   /** Retained terminal order ids, oldest first. */
   terminal: number[];
-  /** Retained trades, oldest first. */
-  trades: TradeEvent[];
+  /**
+   * Retained trades, oldest first, as rows of TRADE_W float64s
+   * (engine/trade-ring.ts: tradeId, seq, ts, price, qty, buyOrderId,
+   * sellOrderId, buyAccountId, sellAccountId, aggressor 0|1, buyFee, sellFee,
+   * then the symbol's index in `symbols`).
+   */
+  trades: Float64Array;
 }
 
 export interface IndexSnapshot {

@@ -7,7 +7,14 @@
 import type { Side, TradeEvent } from './types.ts';
 import { allocPage } from './page-pool.ts';
 
+/**
+ * Row: tradeId, seq, ts, price, qty, buyOrderId, sellOrderId, buyAccountId,
+ * sellAccountId, aggressor (0 BUY, 1 SELL), buyFee, sellFee.
+ */
 const W = 12;
+/** Snapshot rows: the ring's row plus the symbol's index in the snapshot (engine/snapshot.ts AccountSnapshot.trades). */
+export const TRADE_W = W + 1;
+export const TR_SYMBOL = W;
 /** Rows live in pages allocated on first use: growing never copies. */
 const PAGE_BITS = 5;
 const PAGE_ROWS = 1 << PAGE_BITS;
@@ -51,6 +58,50 @@ export class TradeRing {
     c[o + 10] = t.buyFee;
     c[o + 11] = t.sellFee;
     this.syms[i] = t.symbol;
+  }
+
+  /**
+   * Retained trades, oldest first, as snapshot rows of TRADE_W float64s (the
+   * row layout below plus the symbol's index from `symbolIndex`).
+   */
+  rows(symbolIndex: (symbol: string) => number): Float64Array {
+    const out = new Float64Array(this.size * TRADE_W);
+    const ring = this.size < this.cap ? this.size : this.cap;
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) % ring;
+      const c = this.pages[i >> PAGE_BITS]!;
+      const o = (i & PAGE_MASK) * W;
+      const b = k * TRADE_W;
+      for (let f = 0; f < W; f++) out[b + f] = c[o + f]!;
+      out[b + TR_SYMBOL] = symbolIndex(this.syms[i]!);
+    }
+    return out;
+  }
+
+  /** Appends snapshot rows (oldest first), `symbols` naming the rows' symbol indexes. */
+  pushRows(rows: Float64Array, symbols: readonly string[]): void {
+    for (let b = 0; b < rows.length; b += TRADE_W) {
+      const sym = symbols[rows[b + TR_SYMBOL]!];
+      if (sym === undefined) throw new RangeError(`trade ${rows[b]}: unknown symbol index`);
+      this.pushFields(rows, b, sym);
+    }
+  }
+
+  private pushFields(src: ArrayLike<number>, b: number, symbol: string): void {
+    const cap = this.cap;
+    if (cap <= 0) return;
+    let i: number;
+    if (this.size < cap) {
+      i = this.size++;
+      if ((i & PAGE_MASK) === 0) this.pages.push(allocPage(Math.min(PAGE_ROWS, cap - i) * W));
+    } else {
+      i = this.head;
+      this.head = this.head + 1 === cap ? 0 : this.head + 1;
+    }
+    const c = this.pages[i >> PAGE_BITS]!;
+    const o = (i & PAGE_MASK) * W;
+    for (let f = 0; f < W; f++) c[o + f] = src[b + f]!;
+    this.syms[i] = symbol;
   }
 
   /** Retained trades, oldest first, as fresh objects. */

@@ -10,6 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { AuthManager } from '../engine/auth/index.ts';
+import { normaliseEmail } from '../engine/auth/password.ts';
+import { MAX_SECOND_FACTOR_LENGTH } from '../engine/auth/totp.ts';
 import { AurexError, Code } from '../engine/codes.ts';
 import type { Role as EngineRole } from '../engine/types.ts';
 import {
@@ -26,6 +28,8 @@ import { unaryHandler } from './call-helpers.ts';
 const B = BigInt;
 const CHALLENGE_TTL_MS = 5 * 60_000;
 const MAX_CHALLENGES = 10_000;
+/** Challenges are 24 random bytes in base64url (32 characters); anything much longer is not one. */
+const MAX_CHALLENGE_LENGTH = 64;
 
 export function roleToWire(r: EngineRole): Role {
   return r === 'admin' ? Role.ADMIN : r === 'readonly' ? Role.READONLY : Role.TRADER;
@@ -36,7 +40,10 @@ export function roleFromWire(r: Role): EngineRole | undefined {
 }
 
 interface Challenge {
+  /** As sent to Login (Login normalises it again). */
   email: string;
+  /** Normalised, to compare with the email VerifyTwoFactor may repeat. */
+  normalisedEmail: string;
   password: string;
   address: string;
   exp: number;
@@ -98,17 +105,21 @@ export function authHandlers(auth: AuthManager) {
         if (challenges.size >= MAX_CHALLENGES) sweep(now);
         if (challenges.size >= MAX_CHALLENGES) throw new AurexError(Code.RATE_LIMITED, 'too many pending two-factor logins');
         const challenge = randomBytes(24).toString('base64url');
-        challenges.set(challenge, { email: req.email, password: req.password, address, exp: now + CHALLENGE_TTL_MS });
+        challenges.set(challenge, { email: req.email, normalisedEmail: normaliseEmail(req.email), password: req.password, address, exp: now + CHALLENGE_TTL_MS });
         done(null, { ...empty, twoFactorRequired: true, twoFactorType: 'totp', challenge });
       }
     }),
 
     verifyTwoFactor: unaryHandler(undefined, undefined, async (_p, req: VerifyTwoFactorRequest, _call, done) => {
       if (req.challenge === '' || req.code === '') throw new AurexError(Code.MISSING_FIELD, 'challenge and code are required');
+      // Raw inputs are bounded (then normalised) before the challenge is looked up or spent.
+      if (req.challenge.length > MAX_CHALLENGE_LENGTH) throw new AurexError(Code.UNAUTHENTICATED, 'unknown or expired challenge; log in again');
+      if (req.code.length > MAX_SECOND_FACTOR_LENGTH) throw new AurexError(Code.TOTP_INVALID, 'invalid TOTP code');
+      const email = req.email === '' ? undefined : normaliseEmail(req.email);
       const c = challenges.get(req.challenge);
       challenges.delete(req.challenge);
       if (c === undefined || c.exp <= auth.clock()) throw new AurexError(Code.UNAUTHENTICATED, 'unknown or expired challenge; log in again');
-      if (req.email !== '' && req.email.trim().toLowerCase() !== c.email.trim().toLowerCase()) {
+      if (email !== undefined && email !== c.normalisedEmail) {
         throw new AurexError(Code.UNAUTHENTICATED, 'challenge does not belong to this email');
       }
       done(null, await loginResponse(c.email, c.password, req.code, c.address));

@@ -10,6 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { AurexError, Code, codeName } from '../engine/codes.ts';
 import type { Principal } from '../engine/types.ts';
+import { isAccountId, OrderRateLimiter } from '../engine/auth/order-rate-limiter.ts';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../engine/auth/password.ts';
+import { MAX_SECOND_FACTOR_LENGTH } from '../engine/auth/totp.ts';
 import {
   AuthManager,
   FileAuditSink,
@@ -225,6 +228,43 @@ for (const backend of backends) {
         await expectCode(auth.login({ email: 'dora@example.com', password: 'x'.repeat(100_000) }), Code.INVALID_CREDENTIALS);
       });
 
+      it('bounds the raw inputs before normalising them: stable codes, nothing looked up or counted', async () => {
+        // Correct credentials padded past 254 characters: trimming would make them valid, but the raw input is refused.
+        const padded = `${' '.repeat(MAX_EMAIL_LENGTH)}dora@example.com`;
+        await expectCode(auth.login({ email: padded, password: PASSWORD }), Code.INVALID_EMAIL);
+        await expectCode(auth.createUser({ email: `${' '.repeat(MAX_EMAIL_LENGTH)}pad@example.com`, password: PASSWORD }), Code.INVALID_EMAIL);
+        await expectCode(auth.login({ email: 'x'.repeat(1_000_000), password: PASSWORD }), Code.INVALID_EMAIL);
+        // Short as sent, too long once NFKC expands it (U+FDFA is 18 characters): still checked after normalising.
+        await expectCode(auth.login({ email: `a@${'\uFDFA'.repeat(14)}.com`, password: PASSWORD }), Code.INVALID_EMAIL);
+        // The same address as sent at the limit is normalised and accepted.
+        const atLimit = `${' '.repeat(MAX_EMAIL_LENGTH - 'DORA@example.com'.length)}DORA@example.com`;
+        expect(atLimit.length).to.equal(MAX_EMAIL_LENGTH);
+        expect((await auth.login({ email: atLimit, password: PASSWORD })).principal.userId).to.equal(dora.userId);
+
+        const types: unknown[] = [undefined, null, 42, ['dora@example.com'], { toString: () => 'dora@example.com' }];
+        for (const email of types) await expectCode(auth.login({ email: email as string, password: PASSWORD }), Code.INVALID_EMAIL);
+        for (const password of [undefined, null, 42, [PASSWORD]]) {
+          await expectCode(auth.login({ email: 'dora@example.com', password: password as unknown as string }), Code.INVALID_CREDENTIALS);
+        }
+        // Over-long passwords and second factors can match no account: refused as they come, never
+        // counted as failed logins (more than the 5 that would lock the user out).
+        for (let i = 0; i < 8; i++) {
+          await expectCode(auth.login({ email: 'dora@example.com', password: `${PASSWORD}${'x'.repeat(MAX_PASSWORD_LENGTH)}`, address: '10.9.0.1' }), Code.INVALID_CREDENTIALS);
+          await expectCode(auth.login({ email: 'dora@example.com', password: PASSWORD, totp: ' '.repeat(MAX_SECOND_FACTOR_LENGTH + 1), address: '10.9.0.1' }), Code.TOTP_INVALID);
+          await expectCode(auth.login({ email: 'dora@example.com', password: PASSWORD, totp: 123456 as unknown as string, address: '10.9.0.1' }), Code.TOTP_INVALID);
+        }
+        const r = await auth.login({ email: 'dora@example.com', password: PASSWORD, address: '10.9.0.1' });
+        expect(r.principal.userId).to.equal(dora.userId);
+        // A password at the limit is an ordinary (wrong) guess: verified and counted.
+        await expectCode(auth.login({ email: 'dora@example.com', password: 'P'.repeat(MAX_PASSWORD_LENGTH) }), Code.INVALID_CREDENTIALS);
+      });
+
+      it('refuses an over-long new password before judging its characters', async () => {
+        const e = await expectCode(auth.setPassword(dora.userId, `Aa1!${'x'.repeat(1_000_000)}`), Code.WEAK_PASSWORD);
+        expect(e.message).to.equal(`password needs at most ${MAX_PASSWORD_LENGTH} characters`);
+        await auth.login({ email: 'dora@example.com', password: PASSWORD });
+      });
+
       it('locks a user out after 5 failures, then lets them in after the lockout', async () => {
         for (let i = 0; i < 5; i++) {
           await expectCode(auth.login({ email: 'dora@example.com', password: `Wrong-Password-${i}!`, address: `10.1.0.${i}` }), Code.INVALID_CREDENTIALS);
@@ -405,6 +445,19 @@ for (const backend of backends) {
         expect((await auth.login({ email: 'fay@example.com', password: PASSWORD, totp: next })).principal.userId).to.equal(fay.userId);
       });
 
+      it('bounds the second factor as sent, then trims it', async () => {
+        now += 60_000;
+        const good = totpCode(secret, now);
+        const pad = ' '.repeat((MAX_SECOND_FACTOR_LENGTH - good.length) / 2);
+        await expectCode(auth.login({ email: 'fay@example.com', password: PASSWORD, totp: `${pad}${good}${pad} ` }), Code.TOTP_INVALID);
+        // Refused as sent, so the code was not spent: the same code padded to the limit is accepted.
+        expect(`${pad}${good}${pad}`.length).to.equal(MAX_SECOND_FACTOR_LENGTH);
+        const r = await auth.login({ email: 'fay@example.com', password: PASSWORD, totp: `${pad}${good}${pad}` });
+        expect(r.principal.userId).to.equal(fay.userId);
+        await expectCode(auth.confirmTotp(fay.userId, '1'.repeat(1_000_000)), Code.TOTP_INVALID);
+        await expectCode(auth.confirmTotp(fay.userId, 123456 as unknown as string), Code.TOTP_INVALID);
+      });
+
       it('accepts each backup code once', async () => {
         const r = await auth.login({ email: 'fay@example.com', password: PASSWORD, totp: backup[0].toUpperCase() });
         expect(r.principal.userId).to.equal(fay.userId);
@@ -487,6 +540,20 @@ for (const backend of backends) {
         now += 1000;
         expect(auth.checkOrderRate(ro)).to.equal(Code.RATE_LIMITED); // readonly: no orders
       });
+
+      it('refuses account ids that are not non-negative safe integers, every time, with INVALID_ACCOUNT_ID', async () => {
+        now += 1000;
+        const bad = [-1, -1024, 0.5, 1.5, hal.accountId + 0.5, NaN, Infinity, -Infinity, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e300, '3' as unknown as number];
+        for (const accountId of bad) {
+          const p: Principal = { ...hal, accountId };
+          // Never a bucket (the limit is 5): refused on every call, the first as the twentieth.
+          for (let i = 0; i < 20; i++) expect(codeName(auth.checkOrderRate(p)), String(accountId)).to.equal('INVALID_ACCOUNT_ID');
+          await expectCode(auth.checkRate(p, 'SubmitOrder'), Code.INVALID_ACCOUNT_ID);
+        }
+        // The real account's bucket was not touched.
+        for (let i = 0; i < 5; i++) expect(auth.checkOrderRate(hal)).to.equal(Code.OK);
+        expect(auth.checkOrderRate(hal)).to.equal(Code.RATE_LIMITED);
+      });
     });
 
     describe('malformed tokens', () => {
@@ -546,6 +613,33 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('30 order rate limiter', () => {
+  let now = T0;
+  const perSecond = { trader: 3, admin: 3, readonly: 0 };
+
+  it('refuses invalid account ids without making buckets, and keeps ids beyond the dense range in a pruned map', () => {
+    const l = new OrderRateLimiter(perSecond, () => now);
+    for (const id of [-1, 0.25, NaN, 2 ** 53, -(2 ** 40)]) expect(codeName(l.take(id, 'trader')), String(id)).to.equal('INVALID_ACCOUNT_ID');
+    expect(l.sparseCount).to.equal(0);
+    for (const id of [0, 7, 2 ** 22 - 1, 2 ** 22 + 1, Number.MAX_SAFE_INTEGER]) expect(isAccountId(id), String(id)).to.equal(true);
+    // A valid id beyond the dense range: a full bucket at first use, limited like any other.
+    const far = Number.MAX_SAFE_INTEGER;
+    for (let i = 0; i < 3; i++) expect(l.take(far, 'trader')).to.equal(Code.OK);
+    expect(l.take(far, 'trader')).to.equal(Code.RATE_LIMITED);
+    expect(l.sparseCount).to.equal(1);
+    // Many distinct far ids: once idle for a second (full again) they are dropped, not kept forever.
+    for (let i = 0; i < 4095; i++) expect(l.take(2 ** 40 + i, 'trader')).to.equal(Code.OK);
+    expect(l.sparseCount).to.equal(4096);
+    now += 1000;
+    expect(l.take(2 ** 41, 'trader')).to.equal(Code.OK);
+    expect(l.sparseCount).to.equal(1);
+    // A dropped bucket comes back full.
+    for (let i = 0; i < 3; i++) expect(l.take(far, 'trader')).to.equal(Code.OK);
+    expect(l.take(far, 'trader')).to.equal(Code.RATE_LIMITED);
+    expect(l.take(far, 'readonly')).to.equal(Code.RATE_LIMITED);
+  });
+});
 
 describe('30 auth factory and demo users', () => {
   it('builds the embedded default from a data directory and seeds demo users', async () => {

@@ -28,6 +28,7 @@ import {
   checkPasswordStrength,
   DEFAULT_SCRYPT,
   hashPassword,
+  MAX_EMAIL_LENGTH,
   MAX_PASSWORD_LENGTH,
   normaliseEmail,
   verifyPassword,
@@ -36,7 +37,15 @@ import {
 import { SecretBox } from './secret-box.ts';
 import { EXPIRED_GRACE_MS, type SessionStore, type TokenRef } from './session-store.ts';
 import { JwtCodec, newTradingToken, tokenHash, tokenShape } from './tokens.ts';
-import { hashBackupCode, looksLikeBackupCode, newBackupCodes, newTotpSecret, totpUri, verifyTotp } from './totp.ts';
+import {
+  hashBackupCode,
+  looksLikeBackupCode,
+  MAX_SECOND_FACTOR_LENGTH,
+  newBackupCodes,
+  newTotpSecret,
+  totpUri,
+  verifyTotp,
+} from './totp.ts';
 import type { UserStore } from './user-store.ts';
 
 /** Creates the engine trading account of a new user through the engine's command path. */
@@ -308,11 +317,12 @@ export class AuthManager {
 
   /** Finish enrolment with a current code from the authenticator app. */
   async confirmTotp(ref: string, code: string): Promise<void> {
+    if (typeof code !== 'string' || code.length > MAX_SECOND_FACTOR_LENGTH) fail(Code.TOTP_INVALID, 'invalid TOTP code');
     const u = await this.resolve(ref);
     if (u.totpEnabled) return;
     if (!u.totpSecret) fail(Code.INVALID_ARGUMENT, 'no TOTP enrolment in progress');
     const now = this.clock();
-    const step = typeof code === 'string' ? verifyTotp(this.box.open(u.totpSecret), code, now) : -1;
+    const step = verifyTotp(this.box.open(u.totpSecret), code, now);
     if (step < 0) fail(Code.TOTP_INVALID, 'invalid TOTP code');
     if (!(await this.users.advanceTotpStep(u.id, step, now))) fail(Code.TOTP_REUSED, 'TOTP code already used');
     await this.users.update(u.id, { totpEnabled: true }, now);
@@ -377,8 +387,17 @@ export class AuthManager {
   private async loginOnce(input: LoginInput): Promise<LoginResult> {
     const now = this.clock();
     const address = safeAddress(input?.address);
-    const email = normaliseEmail(input?.email);
-    const password = input.password;
+    // Type and length of every raw input first, with its stable code: nothing is normalised,
+    // looked up, hashed or counted for an input no account could have (docs/auth.md).
+    const rawEmail: unknown = input?.email;
+    const password: unknown = input?.password;
+    const totp: unknown = input?.totp;
+    if (typeof rawEmail !== 'string' || rawEmail.length > MAX_EMAIL_LENGTH) fail(Code.INVALID_EMAIL, 'invalid email address');
+    if (typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH) fail(Code.INVALID_CREDENTIALS, 'invalid email or password');
+    if (totp !== undefined && totp !== null && (typeof totp !== 'string' || totp.length > MAX_SECOND_FACTOR_LENGTH)) {
+      fail(Code.TOTP_INVALID, 'invalid TOTP code');
+    }
+    const email = normaliseEmail(rawEmail);
     const [lu, la] = await this.storeCall(() =>
       Promise.all([this.sessions.getUntil(`lockout:user:${email}`, now), this.sessions.getUntil(`lockout:addr:${address}`, now)]),
     );
@@ -387,18 +406,15 @@ export class AuthManager {
       fail(Code.TOO_MANY_FAILED_LOGINS, 'too many failed logins; try again later');
     }
     const user = await this.users.getByEmail(email);
-    let ok = false;
-    if (typeof password === 'string' && password.length <= MAX_PASSWORD_LENGTH) {
-      // Unknown users cost the same hash as known ones, so timing does not reveal who exists.
-      ok = await verifyPassword(password, user ? user.passwordHash : await this.getDummyHash());
-    }
+    // Unknown users cost the same hash as known ones, so timing does not reveal who exists.
+    const ok = await verifyPassword(password, user ? user.passwordHash : await this.getDummyHash());
     if (!user || !ok) return this.loginFailed(email, address, user?.id, Code.INVALID_CREDENTIALS);
     if (user.locked) {
       this.log('login_failed', { userId: user.id, email, address, code: Code.USER_LOCKED });
       fail(Code.USER_LOCKED, 'user is locked');
     }
     if (user.totpEnabled) {
-      const code = typeof input.totp === 'string' ? input.totp.trim() : '';
+      const code = typeof totp === 'string' ? totp.trim() : '';
       if (code === '') {
         this.log('login_failed', { userId: user.id, email, address, code: Code.TOTP_REQUIRED });
         fail(Code.TOTP_REQUIRED, 'TOTP code required');
@@ -521,7 +537,9 @@ export class AuthManager {
    */
   async checkRate(p: Principal, endpoint: string): Promise<void> {
     if (this.classifier.classify(endpoint) === 'order') {
-      if (!this.orderLimiter.take(p.accountId, p.role)) fail(Code.RATE_LIMITED, 'order rate limit exceeded');
+      const code = this.orderLimiter.take(p.accountId, p.role);
+      if (code === Code.INVALID_ACCOUNT_ID) fail(code, 'account id must be a non-negative safe integer');
+      if (code !== Code.OK) fail(Code.RATE_LIMITED, 'order rate limit exceeded');
       return;
     }
     const limit = this.rl.endpointLimits[endpoint] ?? this.rl.query[p.role];
@@ -530,9 +548,12 @@ export class AuthManager {
     if (!r.allowed) fail(Code.RATE_LIMITED, `rate limit of ${limit} per ${this.rl.windowMs / 1000}s exceeded on ${endpoint}`);
   }
 
-  /** Order-path rate check without I/O, allocation or throw: Code.OK or Code.RATE_LIMITED. */
+  /**
+   * Order-path rate check without I/O, allocation or throw: Code.OK, Code.RATE_LIMITED, or
+   * Code.INVALID_ACCOUNT_ID when the principal's account id is not a non-negative safe integer.
+   */
   checkOrderRate(p: Principal): Code {
-    return this.orderLimiter.take(p.accountId, p.role) ? Code.OK : Code.RATE_LIMITED;
+    return this.orderLimiter.take(p.accountId, p.role);
   }
 
   /**

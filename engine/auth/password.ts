@@ -21,6 +21,8 @@ const SALT_LEN = 16;
 /** Longer inputs are refused before hashing so a huge password cannot be used to burn CPU. */
 export const MAX_PASSWORD_LENGTH = 256;
 export const MIN_PASSWORD_LENGTH = 12;
+/** Longest e-mail address (RFC 5321 path limit), checked on the raw input before it is normalised. */
+export const MAX_EMAIL_LENGTH = 254;
 
 function scrypt(pw: string, salt: Buffer, prm: ScryptParams): Promise<Buffer> {
   const N = 2 ** prm.log2N;
@@ -58,9 +60,10 @@ export async function verifyPassword(pw: string, encoded: string): Promise<boole
  */
 export function checkPasswordStrength(pw: unknown): asserts pw is string {
   if (typeof pw !== 'string') throw new AurexError(Code.WEAK_PASSWORD, 'password must be a string');
+  // Before the character-class scans below: an over-long input is refused without being walked.
+  if (pw.length > MAX_PASSWORD_LENGTH) throw new AurexError(Code.WEAK_PASSWORD, `password needs at most ${MAX_PASSWORD_LENGTH} characters`);
   const missing: string[] = [];
   if (pw.length < MIN_PASSWORD_LENGTH) missing.push(`at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (pw.length > MAX_PASSWORD_LENGTH) missing.push(`at most ${MAX_PASSWORD_LENGTH} characters`);
   if (!/\p{Lu}/u.test(pw)) missing.push('an upper-case letter');
   if (!/\p{Ll}/u.test(pw)) missing.push('a lower-case letter');
   if (!/\p{Nd}/u.test(pw)) missing.push('a digit');
@@ -68,11 +71,16 @@ export function checkPasswordStrength(pw: unknown): asserts pw is string {
   if (missing.length) throw new AurexError(Code.WEAK_PASSWORD, `password needs ${missing.join(', ')}`);
 }
 
-/** Normalise and validate an e-mail address (trim, NFKC, lower case). Throws INVALID_EMAIL. */
+/**
+ * Normalise and validate an e-mail address (trim, NFKC, lower case). Throws INVALID_EMAIL.
+ * The raw input is bounded first: NFKC and the case mapping run only on at most
+ * MAX_EMAIL_LENGTH characters; the result is checked again (NFKC may lengthen it).
+ */
 export function normaliseEmail(email: unknown): string {
   if (typeof email !== 'string') throw new AurexError(Code.INVALID_EMAIL, 'email must be a string');
+  if (email.length > MAX_EMAIL_LENGTH) throw new AurexError(Code.INVALID_EMAIL, `email is longer than ${MAX_EMAIL_LENGTH} characters`);
   const e = email.normalize('NFKC').trim().toLowerCase();
-  if (e.length < 3 || e.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/u.test(e) || /[\u0000-\u001f\u007f]/.test(e)) {
+  if (e.length < 3 || e.length > MAX_EMAIL_LENGTH || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/u.test(e) || /[\u0000-\u001f\u007f]/.test(e)) {
     throw new AurexError(Code.INVALID_EMAIL, 'invalid email address');
   }
   return e;

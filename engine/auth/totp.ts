@@ -9,6 +9,11 @@ import { generateSecret, generateSync, generateURI, verifySync } from 'otplib';
 export const TOTP_PERIOD_S = 30;
 export const TOTP_DIGITS = 6;
 export const BACKUP_CODE_COUNT = 10;
+/**
+ * Longest second-factor input accepted as sent (a code is 6 digits, a backup code 11 characters;
+ * the rest is room for surrounding spaces). Checked before the input is trimmed or matched.
+ */
+export const MAX_SECOND_FACTOR_LENGTH = 64;
 
 export function newTotpSecret(): string {
   return generateSecret({ length: 20 });

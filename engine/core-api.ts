@@ -85,7 +85,11 @@ export interface ExecSubscribeOptions {
 }
 
 export interface ExchangeApi {
-  /** Run a command; `cb` gets the result once the command is durable. Never throws for business rejects. */
+  /**
+   * Run a command; `cb` gets the result once the command is durable: exactly once per call, and
+   * in the order of the calls (the TCP session and the gRPC OrderEntry stream pair results with
+   * requests by that order). Never throws for business rejects.
+   */
   execute(cmd: Command, cb: (res: CommandResult) => void): void;
   /** Promise form of execute. */
   executeAsync(cmd: Command): Promise<CommandResult>;

@@ -6,16 +6,31 @@
  * one code whichever way it comes in.
  *
  * Order of the checks (the first fault wins):
+ *   0. at a gateway, the caller's role: a role that may not trade gets
+ *      PERMISSION_DENIED for any order, cancel or replace, before any field
+ *      is judged (it learns nothing of these rules). Only bytes that do not
+ *      decode as the message at all are refused before it.
  *   1. shape (1xx, checkNewOrderShape / checkReplaceShape): client order id,
  *      symbol text, side, kind, price, quantity, stop price, the price a
  *      priced kind needs, post-only. These need no symbol and are what the
  *      engine refuses before a command is stamped.
  *   2. the symbol's static rules (4xx, checkQuantity and the tick check):
  *      what the exchange refuses whatever its state, in its own order.
+ *   3. at a gateway, the order-rate limit (RATE_LIMITED): only a request
+ *      that passed the steps above costs a token.
  * A gateway resolves the symbol (UNKNOWN_SYMBOL) between reading the client
  * order id and step 1: the gRPC gateway needs the symbol's tick size to read
  * a price given in currency units. Band, notional, halts, buying power and
  * duplicates depend on state and stay the exchange's answer.
+ *
+ * An absent field gets its own field's code, as a wrong value would: no
+ * client order id (gRPC "", TCP 0) is INVALID_CLIENT_ORDER_ID, no symbol
+ * (gRPC "", TCP symbol id 0, the engine's '' or undefined) INVALID_SYMBOL.
+ * MISSING_FIELD is for a request lacking all of several alternatives (the
+ * order reference of a cancel or replace: exchange id or client order id).
+ * Symbol text of 1..MAX_SYMBOL_TEXT_LENGTH characters is well formed; when
+ * no symbol of that name is listed it is UNKNOWN_SYMBOL (listed names follow
+ * symbols.ts isValidSymbolName, at most 12 characters).
  *
  * Prices here are ticks and quantities shares, as numbers. Fractions pass the
  * shape check on purpose: the exchange refuses them as PRICE_OFF_TICK /

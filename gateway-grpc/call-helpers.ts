@@ -68,6 +68,11 @@ export function unaryHandler<Req, Res>(auth: AuthManager | undefined, spec: Meth
   };
 }
 
+/** The refusal for a non-OK AuthManager.checkOrderRate code (RATE_LIMITED, or INVALID_ACCOUNT_ID for a bad principal). */
+export function orderRateError(code: Code): AurexError {
+  return new AurexError(code, code === Code.RATE_LIMITED ? 'order rate limit exceeded' : 'order refused by the rate check');
+}
+
 /** Authenticate a streaming call (async); throws AurexError. */
 export async function streamPrincipal(auth: AuthManager, md: Metadata, spec: MethodSpec): Promise<Principal> {
   return await authenticateCall(auth, md, spec.cls, spec.rateName);

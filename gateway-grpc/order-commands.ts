@@ -17,8 +17,10 @@ import {
   checkReplace,
   checkReplaceShape,
   isClientOrderId,
+  isSymbolText,
   MAX_CLIENT_ORDER_ID_LENGTH,
   MAX_PRICE_TICKS,
+  MAX_SYMBOL_TEXT_LENGTH,
   type OrderLimits,
 } from '../engine/order-rules.ts';
 import type { CancelCmd, NewOrderCmd, Principal, ReplaceCmd, SymbolConfig } from '../engine/types.ts';
@@ -27,16 +29,20 @@ import { checkUserId } from './auth-context.ts';
 import { kindFromWire, sideFromWire } from './convert.ts';
 import { int64ToSafe, readPrice, resolvePrice } from './price.ts';
 
-const MAX_SYMBOL_LEN = 16;
 const CLIENT_ORDER_ID_RULE = `must be 1..${MAX_CLIENT_ORDER_ID_LENGTH} visible ASCII characters (no spaces)`;
 
 /** The client order id rule of every edge (engine/order-rules.ts), under the name this gateway's modules use. */
 export const validClientOrderId = isClientOrderId;
 
-/** The listed symbol's configuration; INVALID_SYMBOL / UNKNOWN_SYMBOL otherwise. */
+/**
+ * The listed symbol's configuration. The engine's rule (engine/order-rules.ts isSymbolText):
+ * no symbol ("", proto3's absent string) or more than MAX_SYMBOL_TEXT_LENGTH characters is
+ * INVALID_SYMBOL; any other text that is not listed is UNKNOWN_SYMBOL.
+ */
 export function symbolConfig(exchange: ExchangeApi, symbol: string): SymbolConfig {
-  if (typeof symbol !== 'string' || symbol.length === 0) throw new AurexError(Code.MISSING_FIELD, 'symbol is required');
-  if (symbol.length > MAX_SYMBOL_LEN) throw new AurexError(Code.INVALID_SYMBOL, 'symbol is too long');
+  if (!isSymbolText(symbol)) {
+    throw new AurexError(Code.INVALID_SYMBOL, symbol === '' ? 'symbol is required' : `symbol must be 1..${MAX_SYMBOL_TEXT_LENGTH} characters`);
+  }
   const cfg = exchange.symbol(symbol);
   if (cfg === undefined) throw new AurexError(Code.UNKNOWN_SYMBOL, `unknown symbol ${symbol}`);
   return cfg;

@@ -30,7 +30,7 @@ import {
   type TradesRequest,
 } from '../gen/aurex/stock/v1/stock.ts';
 import { bearerOf } from './auth-context.ts';
-import { deadlineError, deadlinePassed, streamPrincipal, unaryHandler, type MethodSpec } from './call-helpers.ts';
+import { deadlineError, deadlinePassed, orderRateError, streamPrincipal, unaryHandler, type MethodSpec } from './call-helpers.ts';
 import {
   accountResponse,
   accountTrade,
@@ -187,7 +187,8 @@ export function stockHandlers(ctx: StockContext) {
     // ---------------------------------------------------------------- orders
     submitOrder: unaryHandler(auth, M.submitOrder, (p, req: import('../gen/aurex/stock/v1/stock.ts').OrderRequest, call, done) => {
       const cmd = newOrderCmd(exchange, p, req);
-      if (auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+      const rate = auth.checkOrderRate(p);
+      if (rate !== Code.OK) throw orderRateError(rate);
       if (deadlinePassed(call)) return done(deadlineError());
       exchange.execute(cmd, (res) => {
         const out = submitOutcome(res, cmd.clientOrderId, exchange);
@@ -222,7 +223,8 @@ export function stockHandlers(ctx: StockContext) {
 
     cancelOrder: unaryHandler(auth, M.cancelOrder, (p, req: import('../gen/aurex/stock/v1/stock.ts').CancelOrderRequest, call, done) => {
       const cmd = cancelCmd(p, req);
-      if (auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+      const rate = auth.checkOrderRate(p);
+      if (rate !== Code.OK) throw orderRateError(rate);
       if (deadlinePassed(call)) return done(deadlineError());
       exchange.execute(cmd, (res) => {
         const err = res.code === Code.OK ? undefined : amendErrorCode(res.code);
@@ -243,7 +245,8 @@ export function stockHandlers(ctx: StockContext) {
 
     replaceOrder: unaryHandler(auth, M.replaceOrder, (p, req: import('../gen/aurex/stock/v1/stock.ts').ReplaceOrderRequest, call, done) => {
       const cmd = replaceCmd(exchange, p, req);
-      if (auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+      const rate = auth.checkOrderRate(p);
+      if (rate !== Code.OK) throw orderRateError(rate);
       if (deadlinePassed(call)) return done(deadlineError());
       exchange.execute(cmd, (res) => {
         const err = res.code === Code.OK ? undefined : amendErrorCode(res.code);

@@ -46,7 +46,7 @@ import {
 } from './engine-encoders.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 import { OutBuffer } from './out-buffer.ts';
-import { MAX_FRAME_SIZE, MsgType, PROTOCOL_VERSION } from './protocol.ts';
+import { MAX_FRAME_SIZE, MsgType, PROTOCOL_VERSION, Size } from './protocol.ts';
 import type { GatewayContext } from './gateway-context.ts';
 
 const enum State {
@@ -104,6 +104,17 @@ export class TcpSession {
   private lastTx: number;
   /** Output is above the high-water mark: reading paused, market data conflated. */
   private congested = false;
+
+  // Engine commands in flight, oldest first: a ring of (correlation id, request type) slots
+  // (power-of-two size, grown when full). The engine calls back exactly once per execute(), in
+  // the order of the calls (ExchangeCore releases each journal group's results in command order,
+  // one group after the other), so one callback made per session pairs each result with its
+  // slot and no closure is allocated per order.
+  private pendCorr = new Float64Array(64);
+  private pendType = new Uint8Array(64);
+  private pendHead = 0;
+  private pendCount = 0;
+  private readonly onEngineResult = (res: CommandResult): void => this.engineResult(res);
 
   // Reused decode targets: nothing is allocated per request before the engine command.
   private readonly mSubmit = newOrderSubmit();
@@ -291,12 +302,16 @@ export class TcpSession {
 
   // ================================================================ requests
   private onSubmit(b: Buffer, o: number, len: number): void {
+    if (!this.canTrade) return this.denied(b, o, len, Size.OrderSubmit, MsgType.OrderSubmit);
     const m = this.mSubmit;
     const code = decodeOrderSubmit(b, o, len, m);
     if (code !== Code.OK) return this.reject(corrIdAt(b, o, len), code, MsgType.OrderSubmit);
     // Id 0 is the wire's "no id"; any other u64 reads as a valid decimal id. Then the
     // symbol, then the rules every edge shares (engine/order-rules.ts), in their order.
     if (m.clientOrderId === 0) return this.reject(0, Code.INVALID_CLIENT_ORDER_ID, MsgType.OrderSubmit);
+    // Symbol id 0 is the wire's "no symbol": INVALID_SYMBOL, as an empty symbol over gRPC and
+    // at the engine; an id the directory does not list is UNKNOWN_SYMBOL.
+    if (m.symbolId === 0) return this.reject(m.clientOrderId, Code.INVALID_SYMBOL, MsgType.OrderSubmit);
     const cfg = this.ctx.directory.config(m.symbolId);
     if (cfg === undefined) return this.reject(m.clientOrderId, Code.UNKNOWN_SYMBOL, MsgType.OrderSubmit);
     const cmd: NewOrderCmd = {
@@ -313,27 +328,27 @@ export class TcpSession {
     };
     const v = checkNewOrder(cmd, cfg);
     if (v !== Code.OK) return this.reject(m.clientOrderId, v, MsgType.OrderSubmit);
-    const gate = this.orderGate();
-    if (gate !== Code.OK) return this.reject(m.clientOrderId, gate, MsgType.OrderSubmit);
-    const corrId = m.clientOrderId;
-    this.ctx.exchange.execute(cmd, (res) => this.onResult(corrId, MsgType.OrderSubmit, res));
+    const rate = this.ctx.auth.checkOrderRate(this.principal!);
+    if (rate !== Code.OK) return this.reject(m.clientOrderId, rate, MsgType.OrderSubmit);
+    this.send(cmd, m.clientOrderId, MsgType.OrderSubmit);
   }
 
   private onCancel(b: Buffer, o: number, len: number): void {
+    if (!this.canTrade) return this.denied(b, o, len, Size.Cancel, MsgType.Cancel);
     const m = this.mCancel;
     const code = decodeCancel(b, o, len, m);
     if (code !== Code.OK) return this.reject(corrIdAt(b, o, len), code, MsgType.Cancel);
     if (m.orderId === 0 && m.origClientOrderId === 0) return this.reject(m.corrId, Code.MISSING_FIELD, MsgType.Cancel);
-    const gate = this.orderGate();
-    if (gate !== Code.OK) return this.reject(m.corrId, gate, MsgType.Cancel);
+    const rate = this.ctx.auth.checkOrderRate(this.principal!);
+    if (rate !== Code.OK) return this.reject(m.corrId, rate, MsgType.Cancel);
     const cmd: CancelCmd = { type: 'cancel', accountId: this.principal!.accountId };
     if (m.orderId !== 0) cmd.orderId = m.orderId;
     else cmd.clientOrderId = clientOrderIdToString(m.origClientOrderId);
-    const corrId = m.corrId;
-    this.ctx.exchange.execute(cmd, (res) => this.onResult(corrId, MsgType.Cancel, res));
+    this.send(cmd, m.corrId, MsgType.Cancel);
   }
 
   private onReplace(b: Buffer, o: number, len: number): void {
+    if (!this.canTrade) return this.denied(b, o, len, Size.Replace, MsgType.Replace);
     const m = this.mReplace;
     const code = decodeReplace(b, o, len, m);
     if (code !== Code.OK) return this.reject(corrIdAt(b, o, len), code, MsgType.Replace);
@@ -348,11 +363,10 @@ export class TcpSession {
       const q = checkQuantity(m.qty, cfg);
       if (q !== Code.OK) return this.reject(m.corrId, q, MsgType.Replace);
     }
-    const gate = this.orderGate();
-    if (gate !== Code.OK) return this.reject(m.corrId, gate, MsgType.Replace);
+    const rate = this.ctx.auth.checkOrderRate(this.principal!);
+    if (rate !== Code.OK) return this.reject(m.corrId, rate, MsgType.Replace);
     const cmd: ReplaceCmd = { type: 'replace', accountId: this.principal!.accountId, price: m.price, qty: m.qty, ...ref };
-    const corrId = m.corrId;
-    this.ctx.exchange.execute(cmd, (res) => this.onResult(corrId, MsgType.Replace, res));
+    this.send(cmd, m.corrId, MsgType.Replace);
   }
 
   private onQuery(b: Buffer, o: number, len: number): void {
@@ -381,7 +395,7 @@ export class TcpSession {
     const code = decodeMarketDataSubscribe(b, o, len, m);
     if (code !== Code.OK) return this.reject(corrIdAt(b, o, len), code, MsgType.MarketDataSubscribe);
     const cfg = this.ctx.directory.config(m.symbolId);
-    if (!cfg) return this.reject(m.corrId, Code.UNKNOWN_SYMBOL, MsgType.MarketDataSubscribe);
+    if (!cfg) return this.reject(m.corrId, m.symbolId === 0 ? Code.INVALID_SYMBOL : Code.UNKNOWN_SYMBOL, MsgType.MarketDataSubscribe);
     const { corrId, symbolId, depth, subscribe } = m;
     if (!subscribe) {
       this.closeMd(symbolId);
@@ -396,10 +410,55 @@ export class TcpSession {
     });
   }
 
-  /** Role and order-rate checks of order-entry requests: Code.OK or why not. */
-  private orderGate(): Code {
-    if (!this.canTrade) return Code.PERMISSION_DENIED;
-    return this.ctx.auth.checkOrderRate(this.principal!);
+  /**
+   * An order-entry request of a session whose role may not trade: PERMISSION_DENIED before any
+   * field is read or judged, so the caller learns nothing of the order rules (as over gRPC, where
+   * the role is checked before the request). Only a frame of the wrong size, which has no fields
+   * to read, stays MALFORMED_FRAME (undecodable bytes are refused before authentication over gRPC).
+   */
+  private denied(b: Buffer, o: number, len: number, size: number, type: number): void {
+    this.reject(corrIdAt(b, o, len), len === size ? Code.PERMISSION_DENIED : Code.MALFORMED_FRAME, type);
+  }
+
+  /** Hands a checked command to the engine; its result comes back through onEngineResult. */
+  private send(cmd: NewOrderCmd | CancelCmd | ReplaceCmd, corrId: number, type: number): void {
+    if (this.pendCount === this.pendCorr.length) this.growPending();
+    const i = (this.pendHead + this.pendCount) & (this.pendCorr.length - 1);
+    this.pendCorr[i] = corrId;
+    this.pendType[i] = type;
+    this.pendCount++;
+    try {
+      this.ctx.exchange.execute(cmd, this.onEngineResult);
+    } catch (e) {
+      // Not accepted, so no callback will come for it: take its slot back (it is the newest).
+      this.pendCount--;
+      throw e;
+    }
+  }
+
+  /** The engine's result for the oldest command in flight (results come in command order). */
+  private engineResult(res: CommandResult): void {
+    if (this.pendCount === 0) return; // no command of this session in flight: not its answer
+    const i = this.pendHead;
+    const corrId = this.pendCorr[i]!;
+    const type = this.pendType[i]!;
+    this.pendHead = (i + 1) & (this.pendCorr.length - 1);
+    this.pendCount--;
+    this.onResult(corrId, type, res);
+  }
+
+  private growPending(): void {
+    const n = this.pendCorr.length;
+    const corr = new Float64Array(n * 2);
+    const type = new Uint8Array(n * 2);
+    for (let k = 0; k < n; k++) {
+      const j = (this.pendHead + k) & (n - 1);
+      corr[k] = this.pendCorr[j]!;
+      type[k] = this.pendType[j]!;
+    }
+    this.pendCorr = corr;
+    this.pendType = type;
+    this.pendHead = 0;
   }
 
   /** Query-class rate limit (shared store, asynchronous), then `run`. */

@@ -93,7 +93,7 @@ describe('40 grpc gateway: unary RPCs (real stack)', function () {
   it('rejects malformed orders with INVALID_ARGUMENT / NOT_FOUND and a stable reason', async () => {
     await expectStatus(submit(alice, order({ orderId: '' })), status.INVALID_ARGUMENT, 'INVALID_CLIENT_ORDER_ID');
     await expectStatus(submit(alice, order({ orderId: 'has space' })), status.INVALID_ARGUMENT, 'INVALID_CLIENT_ORDER_ID');
-    await expectStatus(submit(alice, order({ symbol: '' })), status.INVALID_ARGUMENT, 'MISSING_FIELD');
+    await expectStatus(submit(alice, order({ symbol: '' })), status.INVALID_ARGUMENT, 'INVALID_SYMBOL');
     await expectStatus(submit(alice, order({ symbol: 'NOPE' })), status.NOT_FOUND, 'UNKNOWN_SYMBOL');
     await expectStatus(submit(alice, order({ side: OrderSide.UNSPECIFIED })), status.INVALID_ARGUMENT, 'INVALID_SIDE');
     await expectStatus(submit(alice, order({ side: 7 as OrderSide })), status.INVALID_ARGUMENT, 'INVALID_SIDE');

@@ -8,7 +8,8 @@
 import { expect } from 'chai';
 import type { ServiceError } from '@grpc/grpc-js';
 import { AurexError, Code, codeName } from '../engine/codes.ts';
-import { checkNewOrder, isClientOrderId, MAX_CLIENT_ORDER_ID_LENGTH, MAX_PRICE_TICKS } from '../engine/order-rules.ts';
+import { checkNewOrder, isClientOrderId, MAX_CLIENT_ORDER_ID_LENGTH, MAX_PRICE_TICKS, MAX_SYMBOL_TEXT_LENGTH } from '../engine/order-rules.ts';
+import { isValidSymbolName } from '../engine/symbols.ts';
 import type { OrderKind, SymbolConfig } from '../engine/types.ts';
 import { OrderRequest, OrderSide, OrderType, type StockServiceClient } from '../gen/aurex/stock/v1/stock.ts';
 import { encodeOrderSubmit, FRAME_SIZE, type RejectMsg } from '../gateway-tcp/codec.ts';
@@ -76,6 +77,8 @@ const CASES: Case[] = [
   { name: 'above the maximum on the lot', order: { symbol: 'LOTS', price: 5_000, qty: 1_100 }, code: Code.QUANTITY_ABOVE_MAX },
   { name: 'off the lot with no price', order: { symbol: 'LOTS', price: 0, qty: 150 }, code: Code.INVALID_PRICE },
   { name: 'unknown symbol', order: { symbol: 'NOPE' }, code: Code.UNKNOWN_SYMBOL },
+  { name: 'no symbol (gRPC "", TCP id 0)', order: { symbol: '' }, code: Code.INVALID_SYMBOL },
+  { name: 'no symbol, a price above the maximum and quantity 0 (the symbol first)', order: { symbol: '', price: MAX_PRICE_TICKS + 1, qty: 0 }, code: Code.INVALID_SYMBOL },
   { name: 'price outside the band', order: { price: 30_000 }, code: Code.PRICE_OUTSIDE_BAND, engine: true },
   { name: 'a good order', order: {}, code: Code.OK, engine: true },
 ];
@@ -114,7 +117,7 @@ describe('55 gateway parity: one code per faulty order over gRPC and TCP', funct
   });
 
   /** The order over gRPC: the error's reason, or the response's (engine) reason. */
-  async function viaGrpc(o: Order, orderId = `p55-${process.pid}-${++gid}`): Promise<string> {
+  async function viaGrpc(o: Order, orderId = `p55-${process.pid}-${++gid}`, user: GrpcUser = gu): Promise<string> {
     const x = { ...BASE, ...o };
     const req = OrderRequest.fromPartial({
       orderId,
@@ -127,18 +130,19 @@ describe('55 gateway parity: one code per faulty order over gRPC and TCP', funct
       postOnly: x.postOnly,
     });
     try {
-      return (await call(stock.submitOrder.bind(stock), req, gu.md)).reason;
+      return (await call(stock.submitOrder.bind(stock), req, user.md)).reason;
     } catch (e) {
       return reasonOf(e);
     }
   }
 
   /** The order over TCP: the Reject's code, or the Order Response's (engine) code. */
-  async function viaTcp(o: Order, clientOrderId = 1_000 + ++tid): Promise<string> {
+  async function viaTcp(o: Order, clientOrderId = 1_000 + ++tid, client: TcpClient = tc): Promise<string> {
     const x = { ...BASE, ...o };
-    const symbol = x.symbol === 'NOPE' ? 999 : x.symbol;
+    // The wire names symbols by directory id: 0 is "none", 999 is not listed.
+    const symbol = x.symbol === 'NOPE' ? 999 : x.symbol === '' ? 0 : x.symbol;
     try {
-      const res = await within(tc.submit({ clientOrderId, symbol, side: 'BUY', kind: x.kind, price: x.price, qty: x.qty, stopPrice: x.stopPrice, postOnly: x.postOnly }));
+      const res = await within(client.submit({ clientOrderId, symbol, side: 'BUY', kind: x.kind, price: x.price, qty: x.qty, stopPrice: x.stopPrice, postOnly: x.postOnly }));
       return codeName(res.code);
     } catch (e) {
       expect(e).to.be.instanceOf(TcpRequestError);
@@ -161,6 +165,117 @@ describe('55 gateway parity: one code per faulty order over gRPC and TCP', funct
       }
     });
   }
+
+  describe('symbols', () => {
+    it('no symbol is INVALID_SYMBOL at the engine edge too, on gRPC queries and on the TCP market-data subscription', async () => {
+      const r = await g.core.executeAsync({ type: 'new', accountId: gu.accountId, clientOrderId: 'p55-nosym', symbol: '', side: 'BUY', kind: 'LIMIT', price: 22_850, qty: 1 });
+      expect(codeName(r.code)).to.equal('INVALID_SYMBOL');
+      try {
+        await call(stock.getOrderBook.bind(stock), { symbol: '', depth: 0 }, gu.md);
+        expect.fail('answered');
+      } catch (e) {
+        expect(reasonOf(e)).to.equal('INVALID_SYMBOL');
+      }
+      for (const [id, code] of [[0, 'INVALID_SYMBOL'], [999, 'UNKNOWN_SYMBOL']] as const) {
+        try {
+          await within(tc.subscribe(id));
+          expect.fail('subscribed');
+        } catch (e) {
+          expect(e).to.be.instanceOf(TcpRequestError);
+          expect(codeName((e as AurexError).code), `symbol id ${id}`).to.equal(code);
+        }
+      }
+    });
+
+    it('symbol text of 1..32 characters that is not listed is UNKNOWN_SYMBOL over gRPC as at the engine; longer text is INVALID_SYMBOL', async () => {
+      for (const n of [13, 16, 17, 24, MAX_SYMBOL_TEXT_LENGTH, MAX_SYMBOL_TEXT_LENGTH + 1, 1000]) {
+        const symbol = 'A'.repeat(n);
+        // Listed names have at most 12 characters: longer text within the limit can only be unknown.
+        expect(isValidSymbolName(symbol)).to.equal(false);
+        const want = n <= MAX_SYMBOL_TEXT_LENGTH ? 'UNKNOWN_SYMBOL' : 'INVALID_SYMBOL';
+        const r = await g.core.executeAsync({ type: 'new', accountId: gu.accountId, clientOrderId: `p55-len-${n}`, symbol, side: 'BUY', kind: 'LIMIT', price: 22_850, qty: 1 });
+        expect({ n, engine: codeName(r.code), grpc: await viaGrpc({ symbol }) }).to.deep.equal({ n, engine: want, grpc: want });
+      }
+    });
+  });
+
+  describe('a user whose role may not trade', () => {
+    let ro: GrpcUser;
+    let rc: TcpClient;
+
+    before(async () => {
+      ro = await g.user({ role: 'readonly' });
+      rc = await t.client(await t.user('parity-ro', { role: 'readonly', cash: 0 }));
+    });
+    after(() => rc?.destroy());
+
+    /** A hand-made TCP frame from the read-only client: the Reject it gets. */
+    async function rawTcp(frame: Buffer): Promise<RejectMsg> {
+      const rejected = new Promise<RejectMsg>((resolve) => rc.once('reject', resolve));
+      rc.socket.write(frame);
+      return within(rejected);
+    }
+
+    it('gets PERMISSION_DENIED for every order, good or bad, before anything about it is judged, over both gateways', async () => {
+      const seq = [g.core.lastSeq(), t.core.lastSeq()];
+      for (const c of CASES) {
+        expect({ name: c.name, grpc: await viaGrpc(c.order, undefined, ro), tcp: await viaTcp(c.order, undefined, rc) }).to.deep.equal({
+          name: c.name,
+          grpc: 'PERMISSION_DENIED',
+          tcp: 'PERMISSION_DENIED',
+        });
+      }
+      // No client order id (gRPC "", TCP 0), and fields the TCP wire cannot even hold.
+      expect(await viaGrpc({}, '', ro)).to.equal('PERMISSION_DENIED');
+      const frame = Buffer.alloc(FRAME_SIZE.OrderSubmit);
+      encodeOrderSubmit(frame, 0, { clientOrderId: 0, symbolId: 0, side: 'BUY', kind: 'MARKET', price: 0, qty: 0, stopPrice: 0, postOnly: true });
+      expect(codeName((await rawTcp(frame)).code)).to.equal('PERMISSION_DENIED');
+      encodeOrderSubmit(frame, 0, { clientOrderId: 77, symbolId: 1, side: 'BUY', kind: 'LIMIT', price: 1, qty: 1, stopPrice: 0, postOnly: false });
+      frame[5 + 34] = 9; // no such side
+      expect(await rawTcp(frame)).to.deep.include({ code: Code.PERMISSION_DENIED, corrId: 77 });
+      frame[5 + 34] = 1;
+      frame.writeUInt32LE(0xffffffff, 5 + 12); // a price above 2^53 - 1
+      expect(await rawTcp(frame)).to.deep.include({ code: Code.PERMISSION_DENIED, corrId: 77 });
+      // Bytes that are not an order at all (wrong size) are still a framing fault, as undecodable bytes are over gRPC.
+      const short = Buffer.alloc(FRAME_SIZE.OrderSubmit - 1);
+      short.writeUInt32LE(FRAME_SIZE.OrderSubmit - 1 - 4, 0);
+      short[4] = MsgType.OrderSubmit;
+      expect(codeName((await rawTcp(short)).code)).to.equal('MALFORMED_FRAME');
+      expect([g.core.lastSeq(), t.core.lastSeq()], 'nothing reached either engine').to.deep.equal(seq);
+    });
+
+    it('gets PERMISSION_DENIED for cancels and replaces a trader would have refused as malformed', async () => {
+      const ref = { userId: '', exchangeOrderId: 0n };
+      const grpcCall = async (f: () => Promise<unknown>): Promise<string> => {
+        try {
+          await f();
+          return 'OK';
+        } catch (e) {
+          return reasonOf(e);
+        }
+      };
+      const tcpCall = async (p: Promise<unknown>): Promise<string> => {
+        try {
+          await within(p);
+          return 'OK';
+        } catch (e) {
+          expect(e).to.be.instanceOf(TcpRequestError);
+          return codeName((e as AurexError).code);
+        }
+      };
+      // No order reference: MISSING_FIELD for a trader, on both.
+      expect(await grpcCall(() => call(stock.cancelOrder.bind(stock), { ...ref, clientOrderId: '' }, gu.md))).to.equal('MISSING_FIELD');
+      expect(await tcpCall(tc.cancel({}))).to.equal('MISSING_FIELD');
+      expect(await grpcCall(() => call(stock.cancelOrder.bind(stock), { ...ref, clientOrderId: '' }, ro.md))).to.equal('PERMISSION_DENIED');
+      expect(await tcpCall(rc.cancel({}))).to.equal('PERMISSION_DENIED');
+      // A replace without a price: INVALID_PRICE for a trader, on both.
+      const rep = { ...ref, clientOrderId: 'p55-none', newPrice: 0, newPriceTicks: 0n, newQuantity: 1n };
+      expect(await grpcCall(() => call(stock.replaceOrder.bind(stock), rep, gu.md))).to.equal('INVALID_PRICE');
+      expect(await tcpCall(tc.replace({ clientOrderId: 5, price: 0, qty: 1 }))).to.equal('INVALID_PRICE');
+      expect(await grpcCall(() => call(stock.replaceOrder.bind(stock), rep, ro.md))).to.equal('PERMISSION_DENIED');
+      expect(await tcpCall(rc.replace({ clientOrderId: 5, price: 0, qty: 1 }))).to.equal('PERMISSION_DENIED');
+    });
+  });
 
   describe('client order ids', () => {
     const BAD = ['has space', ' lead', 'trail ', 'tab\tid', 'nul\u0000id', 'del\u007f', 'caf\u00e9', 'x'.repeat(MAX_CLIENT_ORDER_ID_LENGTH + 1)];

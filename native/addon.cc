@@ -4,10 +4,13 @@
 // processReg(handle, n): ops come from a Float64Array registered once with
 // setOps, events go to one registered with setEvents. engine/book/native-book.ts
 // is the only caller; it validates every value before it gets here.
-// The registered arrays are held by napi_refs and their data pointers are
-// re-read on every call that uses them: JS may detach an ArrayBuffer
-// (transfer, structuredClone) or shrink a resizable one between calls, and a
-// pointer kept from setEvents/setOps would then point into freed memory.
+// The registered arrays' ArrayBuffers are held by napi_refs (alive until
+// replaced or the book closes), and every call that uses them first asks
+// whether the buffer was detached meanwhile (transfer, structuredClone): the
+// cached data pointer would then point into freed memory, so the call throws
+// instead. Asking is two cheap N-API calls; re-reading the typed array's info
+// on every call cost ~40% of the per-call entry points. NativeBook registers
+// only fixed-length arrays it creates itself (never resizable ones).
 #include <node_api.h>
 
 #include <cstdio>
@@ -20,10 +23,18 @@ namespace {
 
 using aurex::Book;
 
+// A registered Float64Array: its ArrayBuffer (referenced) and its data and
+// length in doubles as of registration.
+struct Registered {
+  napi_ref buf = nullptr;
+  double* data = nullptr;
+  size_t len = 0;
+};
+
 struct Entry {
   Book* book = nullptr;
-  napi_ref evRef = nullptr;
-  napi_ref opsRef = nullptr;
+  Registered ev;
+  Registered ops;
 };
 
 struct State {
@@ -105,33 +116,50 @@ bool f64Array(napi_env env, napi_value v, double** data, size_t* len) {
   return true;
 }
 
-void replaceRef(napi_env env, napi_ref* ref, napi_value v) {
-  if (*ref) napi_delete_reference(env, *ref);
-  napi_create_reference(env, v, 1, ref);
-}
 
-// Current data and length (in doubles) of a registered Float64Array. A
-// detached buffer reads as length 0 (data nullptr); so does no registration.
-void registered(napi_env env, napi_ref ref, double** data, size_t* len) {
-  *data = nullptr;
-  *len = 0;
-  napi_value v;
-  napi_typedarray_type t;
+// Registers a Float64Array (throws a TypeError for anything else).
+bool registerArray(napi_env env, napi_value v, Registered* r) {
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  napi_typedarray_type t = napi_int8_array;
+  size_t len = 0;
   void* d = nullptr;
-  if (!ref || napi_get_reference_value(env, ref, &v) != napi_ok || !v) return;
-  if (napi_get_typedarray_info(env, v, &t, len, &d, nullptr, nullptr) != napi_ok || !d) {
-    *len = 0;
-    return;
+  napi_value ab = nullptr;
+  if (is) napi_get_typedarray_info(env, v, &t, &len, &d, &ab, nullptr);
+  if (!is || t != napi_float64_array || ab == nullptr) {
+    napi_throw_type_error(env, nullptr, "aurex_book: expected a Float64Array");
+    return false;
   }
-  *data = static_cast<double*>(d);
+  if (r->buf) napi_delete_reference(env, r->buf);
+  r->buf = nullptr;
+  napi_create_reference(env, ab, 1, &r->buf);
+  r->data = static_cast<double*>(d);
+  r->len = d ? len : 0;
+  return true;
 }
 
-// Points the sink at the events array as it is now; throws (and returns false)
-// when it is detached or holds less than one row, so nothing is written.
+void unregister(napi_env env, Registered* r) {
+  if (r->buf) napi_delete_reference(env, r->buf);
+  *r = Registered{};
+}
+
+// Data and length (in doubles) of a registered array now: length 0 when none
+// is registered or its buffer was detached since.
+size_t current(napi_env env, const Registered& r, double** data) {
+  *data = nullptr;
+  napi_value ab;
+  bool detached = true;
+  if (!r.buf || napi_get_reference_value(env, r.buf, &ab) != napi_ok || !ab) return 0;
+  if (napi_is_detached_arraybuffer(env, ab, &detached) != napi_ok || detached) return 0;
+  *data = r.data;
+  return r.len;
+}
+
+// Points the sink at the events array; throws (and returns false) when it is
+// detached or holds less than one row, so nothing is written.
 bool refreshEvents(napi_env env, Entry* e) {
   double* d;
-  size_t len;
-  registered(env, e->evRef, &d, &len);
+  const size_t len = current(env, e->ev, &d);
   if (len < static_cast<size_t>(aurex::EV_STRIDE)) {
     napi_throw_range_error(env, nullptr, "aurex_book: the events buffer is detached or smaller than one row (register one with setEvents)");
     return false;
@@ -169,8 +197,8 @@ napi_value Close(napi_env env, napi_callback_info info) {
   Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   delete e->book;
-  if (e->evRef) napi_delete_reference(env, e->evRef);
-  if (e->opsRef) napi_delete_reference(env, e->opsRef);
+  unregister(env, &e->ev);
+  unregister(env, &e->ops);
   *e = Entry{};
   return nullptr;
 }
@@ -187,7 +215,7 @@ napi_value SetEvents(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "aurex_book: the events buffer must hold at least one row");
     return nullptr;
   }
-  replaceRef(env, &e->evRef, a.v[1]);
+  registerArray(env, a.v[1], &e->ev);
   return nullptr;
 }
 
@@ -195,10 +223,7 @@ napi_value SetOps(napi_env env, napi_callback_info info) {
   Args a;
   Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
-  size_t len = 0;
-  double* d = nullptr;
-  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
-  replaceRef(env, &e->opsRef, a.v[1]);
+  registerArray(env, a.v[1], &e->ops);
   return nullptr;
 }
 
@@ -223,8 +248,7 @@ napi_value ProcessReg(napi_env env, napi_callback_info info) {
   Entry* e = bookArgs(env, info, a);
   if (!e) return nullptr;
   double* ops;
-  size_t len;
-  registered(env, e->opsRef, &ops, &len);
+  const size_t len = current(env, e->ops, &ops);
   const uint32_t n = u32(env, a.v[1]);
   if (n > len / aurex::OP_STRIDE) {
     napi_throw_range_error(env, nullptr, "aurex_book: more ops than the registered ops buffer holds (detached or too small)");

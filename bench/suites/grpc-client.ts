@@ -21,7 +21,7 @@ const pass = (b: Buffer): Buffer => b;
 const enc = (u8: Uint8Array) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 
 interface Job {
-  mode: 'unary-raw' | 'unary-submit' | 'bidi-raw' | 'order-entry' | 'fanout';
+  mode: 'unary-raw' | 'unary-submit' | 'unary-both' | 'bidi-raw' | 'order-entry' | 'fanout';
   address: string;
   tokens: string[];
   /** unary: calls; bidi: messages per stream. */
@@ -69,6 +69,44 @@ async function unary(job: Job, path: string, payloads: Buffer[]): Promise<unknow
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   c.close();
   return { lat: Array.from(lat), secs, n };
+}
+
+/**
+ * The raw echo and SubmitOrder interleaved in blocks of BLOCK calls on one
+ * connection, so both see the same machine state: one outstanding call's
+ * latency is dominated by wake-ups, and back-to-back runs of 20k calls each
+ * drifted by 2x between runs (which mode the CPUs were in), not between cases.
+ */
+async function unaryBoth(job: Job, rawPayloads: Buffer[], submitPayloads: Buffer[]): Promise<unknown> {
+  const BLOCK = 100;
+  const c = newClient(job.address, 0);
+  const meta = md(job.tokens[0]!);
+  const one = (path: string, b: Buffer) =>
+    new Promise<void>((resolve, reject) => c.makeUnaryRequest(path, pass, pass, b, meta, {}, (e) => (e ? reject(e) : resolve())));
+  const paths = ['/aurex.bench.RawEcho/Unary', '/aurex.stock.v1.StockService/SubmitOrder'];
+  const payloads = [rawPayloads, submitPayloads];
+  const warm = Math.min(500, rawPayloads.length >> 2);
+  for (let i = 0; i < warm; i++) {
+    await one(paths[0]!, rawPayloads[i]!);
+    await one(paths[1]!, submitPayloads[i]!);
+  }
+  const n = Math.min(rawPayloads.length, submitPayloads.length) - warm;
+  const lat = [new Float64Array(n), new Float64Array(n)];
+  const secs = [0, 0];
+  for (let from = 0; from < n; from += BLOCK) {
+    const to = Math.min(n, from + BLOCK);
+    for (let k = 0; k < 2; k++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = from; i < to; i++) {
+        const s = process.hrtime.bigint();
+        await one(paths[k]!, payloads[k]![warm + i]!);
+        lat[k]![i] = Number(process.hrtime.bigint() - s) / 1000;
+      }
+      secs[k]! += Number(process.hrtime.bigint() - t0) / 1e9;
+    }
+  }
+  c.close();
+  return { raw: { lat: Array.from(lat[0]!), secs: secs[0], n }, submit: { lat: Array.from(lat[1]!), secs: secs[1], n } };
 }
 
 async function bidi(job: Job, path: string, payloadsPerStream: Buffer[][]): Promise<unknown> {
@@ -153,7 +191,10 @@ process.on('message', async (m: { job?: Job; cmd?: string }) => {
     }
     const job = m.job!;
     let out: unknown;
-    if (job.mode === 'unary-raw' || job.mode === 'unary-submit') {
+    if (job.mode === 'unary-both') {
+      const mk = (t: string) => Array.from({ length: job.count + 500 }, (_, i) => orderBytes(`${job.tag}-${t}`, i, i % 2 ? OrderSide.SELL : OrderSide.BUY));
+      out = await unaryBoth(job, mk('r'), mk('s'));
+    } else if (job.mode === 'unary-raw' || job.mode === 'unary-submit') {
       const payloads = Array.from({ length: job.count + 500 }, (_, i) => orderBytes(`${job.tag}-u`, i, i % 2 ? OrderSide.SELL : OrderSide.BUY));
       out = await unary(job, job.mode === 'unary-raw' ? '/aurex.bench.RawEcho/Unary' : '/aurex.stock.v1.StockService/SubmitOrder', payloads);
     } else if (job.mode === 'bidi-raw' || job.mode === 'order-entry') {

@@ -7,7 +7,7 @@
 import type { Code } from './codes.ts';
 import type { OrderView, SymbolConfig, TradeEvent } from './types.ts';
 import { KIND_NAMES, STATUS_NAMES } from './order.ts';
-import { TR_SYMBOL, TRADE_W } from './trade-ring.ts';
+import { TR_SYMBOL, TRADE_W, tradeOfRow } from './trade-ring.ts';
 
 /** 2: orders as columns (OrderColumns) and books as rows; version-1 payloads are converted by the codec. */
 export const SNAPSHOT_VERSION = 2;
@@ -108,23 +108,7 @@ export function orderRecords(snap: ExchangeSnapshot): OrderRecord[] {
 export function tradeRecords(snap: ExchangeSnapshot, a: AccountSnapshot): TradeEvent[] {
   const r = a.trades;
   const out: TradeEvent[] = [];
-  for (let b = 0; b < r.length; b += TRADE_W) {
-    out.push({
-      tradeId: r[b]!,
-      seq: r[b + 1]!,
-      ts: r[b + 2]!,
-      symbol: snap.symbols[r[b + TR_SYMBOL]!]!.config.symbol,
-      price: r[b + 3]!,
-      qty: r[b + 4]!,
-      buyOrderId: r[b + 5]!,
-      sellOrderId: r[b + 6]!,
-      buyAccountId: r[b + 7]!,
-      sellAccountId: r[b + 8]!,
-      aggressor: r[b + 9] === 0 ? 'BUY' : 'SELL',
-      buyFee: r[b + 10]!,
-      sellFee: r[b + 11]!,
-    });
-  }
+  for (let b = 0; b < r.length; b += TRADE_W) out.push(tradeOfRow(r, b, snap.symbols[r[b + TR_SYMBOL]!]!.config.symbol));
   return out;
 }
 

@@ -32,17 +32,23 @@ export class TradeRing {
     return this.size;
   }
 
-  push(t: TradeEvent): void {
+  /** The ring index the next trade goes to (growing by a page, or overwriting the oldest); -1 when nothing is kept. */
+  private nextIndex(): number {
     const cap = this.cap;
-    if (cap <= 0) return;
-    let i: number;
+    if (cap <= 0) return -1;
     if (this.size < cap) {
-      i = this.size++;
+      const i = this.size++;
       if ((i & PAGE_MASK) === 0) this.pages.push(allocPage(Math.min(PAGE_ROWS, cap - i) * W));
-    } else {
-      i = this.head;
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
+      return i;
     }
+    const i = this.head;
+    this.head = this.head + 1 === cap ? 0 : this.head + 1;
+    return i;
+  }
+
+  push(t: TradeEvent): void {
+    const i = this.nextIndex();
+    if (i < 0) return;
     const c = this.pages[i >> PAGE_BITS]!;
     const o = (i & PAGE_MASK) * W;
     c[o] = t.tradeId;
@@ -88,16 +94,8 @@ export class TradeRing {
   }
 
   private pushFields(src: ArrayLike<number>, b: number, symbol: string): void {
-    const cap = this.cap;
-    if (cap <= 0) return;
-    let i: number;
-    if (this.size < cap) {
-      i = this.size++;
-      if ((i & PAGE_MASK) === 0) this.pages.push(allocPage(Math.min(PAGE_ROWS, cap - i) * W));
-    } else {
-      i = this.head;
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
-    }
+    const i = this.nextIndex();
+    if (i < 0) return;
     const c = this.pages[i >> PAGE_BITS]!;
     const o = (i & PAGE_MASK) * W;
     for (let f = 0; f < W; f++) c[o + f] = src[b + f]!;
@@ -110,24 +108,27 @@ export class TradeRing {
     const ring = this.size < this.cap ? this.size : this.cap;
     for (let k = 0; k < this.size; k++) {
       const i = (this.head + k) % ring;
-      const c = this.pages[i >> PAGE_BITS]!;
-      const o = (i & PAGE_MASK) * W;
-      out.push({
-        tradeId: c[o]!,
-        seq: c[o + 1]!,
-        ts: c[o + 2]!,
-        symbol: this.syms[i]!,
-        price: c[o + 3]!,
-        qty: c[o + 4]!,
-        buyOrderId: c[o + 5]!,
-        sellOrderId: c[o + 6]!,
-        buyAccountId: c[o + 7]!,
-        sellAccountId: c[o + 8]!,
-        aggressor: (c[o + 9] === 0 ? 'BUY' : 'SELL') as Side,
-        buyFee: c[o + 10]!,
-        sellFee: c[o + 11]!,
-      });
+      out.push(tradeOfRow(this.pages[i >> PAGE_BITS]!, (i & PAGE_MASK) * W, this.syms[i]!));
     }
     return out;
   }
+}
+
+/** A trade object from the row at `o` of `c` (the ring's row layout, also the start of a snapshot row). */
+export function tradeOfRow(c: ArrayLike<number>, o: number, symbol: string): TradeEvent {
+  return {
+    tradeId: c[o]!,
+    seq: c[o + 1]!,
+    ts: c[o + 2]!,
+    symbol,
+    price: c[o + 3]!,
+    qty: c[o + 4]!,
+    buyOrderId: c[o + 5]!,
+    sellOrderId: c[o + 6]!,
+    buyAccountId: c[o + 7]!,
+    sellAccountId: c[o + 8]!,
+    aggressor: (c[o + 9] === 0 ? 'BUY' : 'SELL') as Side,
+    buyFee: c[o + 10]!,
+    sellFee: c[o + 11]!,
+  };
 }

@@ -134,6 +134,30 @@ export interface RestingOrder {
   ts: number;
 }
 
+/** Resting orders as rows of REST_STRIDE (snapshotRows()/restoreRows() layout). */
+export function restingRows(orders: readonly RestingOrder[]): Float64Array {
+  const rows = new Float64Array(orders.length * REST_STRIDE);
+  let k = 0;
+  for (const o of orders) {
+    rows[k++] = o.id;
+    rows[k++] = o.account;
+    rows[k++] = o.side;
+    rows[k++] = o.price;
+    rows[k++] = o.remaining;
+    rows[k++] = o.ts;
+  }
+  return rows;
+}
+
+/** Rows of REST_STRIDE back into resting-order objects. */
+export function restingOrdersOf(rows: Float64Array): RestingOrder[] {
+  const out: RestingOrder[] = new Array(rows.length / REST_STRIDE);
+  for (let i = 0, k = 0; k < rows.length; i++, k += REST_STRIDE) {
+    out[i] = { id: rows[k]!, account: rows[k + 1]!, side: rows[k + 2]! as SideValue, price: rows[k + 3]!, remaining: rows[k + 4]!, ts: rows[k + 5]! };
+  }
+  return out;
+}
+
 /**
  * What both book implementations provide. Callers validate every value before
  * it reaches a book (see engine/book/validate.ts); books trust their input.

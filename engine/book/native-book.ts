@@ -21,6 +21,8 @@ import {
   OP_TYPE,
   OpKind,
   REST_STRIDE,
+  restingOrdersOf,
+  restingRows,
   type BookConfig,
   type OrderBookCore,
   type RestingOrder,
@@ -167,12 +169,7 @@ export class NativeBook implements OrderBookCore {
   }
 
   snapshot(): RestingOrder[] {
-    const rows = this.snapshotRows();
-    const out: RestingOrder[] = new Array(rows.length / 6);
-    for (let i = 0, k = 0; k < rows.length; i++, k += 6) {
-      out[i] = { id: rows[k]!, account: rows[k + 1]!, side: rows[k + 2]! as SideValue, price: rows[k + 3]!, remaining: rows[k + 4]!, ts: rows[k + 5]! };
-    }
-    return out;
+    return restingOrdersOf(this.snapshotRows());
   }
 
   snapshotRows(): Float64Array {
@@ -191,16 +188,7 @@ export class NativeBook implements OrderBookCore {
 
   restore(orders: RestingOrder[]): void {
     validateRestingOrders(orders, this.maxPrice);
-    const rows = new Float64Array(orders.length * REST_STRIDE);
-    let k = 0;
-    for (const o of orders) {
-      rows[k++] = o.id;
-      rows[k++] = o.account;
-      rows[k++] = o.side;
-      rows[k++] = o.price;
-      rows[k++] = o.remaining;
-      rows[k++] = o.ts;
-    }
+    const rows = restingRows(orders);
     // Validation and this copy read each value separately (a getter may
     // answer differently the second time); the core checks the rows it
     // actually gets and refuses a bad one instead of indexing out of range.

@@ -22,7 +22,8 @@ import {
   ORDER_TYPE_MASK,
   OrderFlag,
   OrderType,
-  REST_STRIDE,
+  restingOrdersOf,
+  restingRows,
   Side,
   StpMode,
   type BookConfig,
@@ -414,27 +415,12 @@ export class ReferenceBook implements OrderBookCore {
   }
 
   snapshotRows(): Float64Array {
-    const orders = this.snapshot();
-    const rows = new Float64Array(orders.length * REST_STRIDE);
-    let k = 0;
-    for (const o of orders) {
-      rows[k++] = o.id;
-      rows[k++] = o.account;
-      rows[k++] = o.side;
-      rows[k++] = o.price;
-      rows[k++] = o.remaining;
-      rows[k++] = o.ts;
-    }
-    return rows;
+    return restingRows(this.snapshot());
   }
 
   restoreRows(rows: Float64Array): void {
     validateRestingRows(rows, this.maxPrice);
-    const orders: RestingOrder[] = [];
-    for (let k = 0; k < rows.length; k += REST_STRIDE) {
-      orders.push({ id: rows[k]!, account: rows[k + 1]!, side: rows[k + 2]! as RestingOrder['side'], price: rows[k + 3]!, remaining: rows[k + 4]!, ts: rows[k + 5]! });
-    }
-    this.restore(orders);
+    this.restore(restingOrdersOf(rows));
   }
 
   restore(orders: RestingOrder[]): void {

@@ -120,14 +120,84 @@ export class Metrics {
  * An ExchangeApi that records every command's result and latency, and counts
  * trades. Everything else passes straight through to `inner`.
  */
+/**
+ * Commands in flight through the wrapper, oldest first: the engine calls back
+ * exactly once per execute(), in the order of the calls (ExchangeApi.execute),
+ * so one callback pairs each result with its entry and no closure is made per
+ * command. Grows (doubling) when full.
+ */
+class InFlight {
+  private cmds: (Command | undefined)[] = new Array(256);
+  private cbs: (((res: CommandResult) => void) | undefined)[] = new Array(256);
+  private t0 = new Float64Array(256);
+  private head = 0;
+  count = 0;
+
+  push(cmd: Command, cb: (res: CommandResult) => void, t0: number): void {
+    if (this.count === this.t0.length) this.grow();
+    const i = (this.head + this.count) & (this.t0.length - 1);
+    this.cmds[i] = cmd;
+    this.cbs[i] = cb;
+    this.t0[i] = t0;
+    this.count++;
+  }
+
+  /** Takes back the newest entry (its execute() threw: no callback will come). */
+  dropNewest(): void {
+    const i = (this.head + this.count - 1) & (this.t0.length - 1);
+    this.cmds[i] = undefined;
+    this.cbs[i] = undefined;
+    this.count--;
+  }
+
+  /** Removes the oldest entry, handing its fields to `fn`. */
+  shift(res: CommandResult, fn: (cmd: Command, cb: (res: CommandResult) => void, t0: number, res: CommandResult) => void): void {
+    const i = this.head;
+    const cmd = this.cmds[i]!;
+    const cb = this.cbs[i]!;
+    const t0 = this.t0[i]!;
+    this.cmds[i] = undefined;
+    this.cbs[i] = undefined;
+    this.head = (i + 1) & (this.t0.length - 1);
+    this.count--;
+    fn(cmd, cb, t0, res);
+  }
+
+  private grow(): void {
+    const n = this.t0.length;
+    const cmds: (Command | undefined)[] = new Array(n * 2);
+    const cbs: (((res: CommandResult) => void) | undefined)[] = new Array(n * 2);
+    const t0 = new Float64Array(n * 2);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & (n - 1);
+      cmds[k] = this.cmds[i];
+      cbs[k] = this.cbs[i];
+      t0[k] = this.t0[i]!;
+    }
+    this.cmds = cmds;
+    this.cbs = cbs;
+    this.t0 = t0;
+    this.head = 0;
+  }
+}
+
 export function instrumentExchange(inner: ExchangeApi, metrics: Metrics): ExchangeApi {
   inner.subscribeTrades('*', (t) => metrics.recordTrade(t.qty));
+  const inFlight = new InFlight();
+  const deliver = (cmd: Command, cb: (res: CommandResult) => void, t0: number, res: CommandResult): void => {
+    metrics.record(cmd, res, t0);
+    cb(res);
+  };
+  const onResult = (res: CommandResult): void => inFlight.shift(res, deliver);
   const execute = (cmd: Command, cb: (res: CommandResult) => void): void => {
     const t0 = performance.now();
-    inner.execute(cmd, (res) => {
-      metrics.record(cmd, res, t0);
-      cb(res);
-    });
+    inFlight.push(cmd, cb, t0);
+    try {
+      inner.execute(cmd, onResult);
+    } catch (e) {
+      inFlight.dropNewest();
+      throw e;
+    }
     // execute() applied the command synchronously; only the durable acknowledgement is deferred.
     metrics.recordMatching(performance.now() - t0);
   };

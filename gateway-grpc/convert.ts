@@ -95,6 +95,10 @@ const EXEC_TO_WIRE: Record<ExecKind, ExecType> = {
   EXPIRED: ExecType.EXPIRED,
 };
 
+export function execTypeToWire(k: ExecKind): ExecType {
+  return EXEC_TO_WIRE[k] ?? ExecType.UNSPECIFIED;
+}
+
 // ------------------------------------------------------------------ orders
 export function orderInfo(o: OrderView, tick: number): OrderInfo {
   return {
@@ -166,7 +170,7 @@ export function executionReport(r: ExecReport, tick: number): ExecutionReport {
     accountSeq: B(r.accountSeq),
     seq: B(r.seq),
     timestampMs: B(r.ts),
-    execType: EXEC_TO_WIRE[r.kind] ?? ExecType.UNSPECIFIED,
+    execType: execTypeToWire(r.kind),
     exchangeOrderId: B(r.orderId),
     clientOrderId: r.clientOrderId,
     symbol: r.symbol,

@@ -14,10 +14,15 @@
  * released by HTTP/2. A batch is closed at `maxBatch` messages.
  */
 import { codeName } from '../engine/codes.ts';
+import type { ExecReport } from '../engine/types.ts';
+import { execTypeToWire, kindToWire, sideToWire, statusToWire } from './convert.ts';
+import { ticksToPrice } from './price.ts';
 
 const SLAB = 64 * 1024;
 /** Worst-case bytes of an ack whose strings are measured separately: header 5 + tags/varints. */
 const ACK_FIXED_MAX = 5 + 1 + 5 + 10 * 11;
+/** Worst-case bytes of an execution report whose strings are measured separately: header, 23 fields of at most 2 + 10 bytes. */
+const EXEC_FIXED_MAX = 5 + 1 + 5 + 23 * 12;
 
 const reasonBytes = new Map<number, Buffer>();
 function reasonOf(code: number): Buffer {
@@ -158,6 +163,85 @@ export class FrameBuilder {
     this.pos = p;
     this.done();
   }
+
+  /**
+   * Append OrderEntryResponse{event: execution} for an engine report (prices in
+   * ticks of `tick` minor units): what convert.ts executionReport() + ts-proto
+   * encode, byte for byte, without the message object and its 12 BigInts.
+   */
+  execution(r: ExecReport, tick: number): void {
+    const reason = reasonOf(r.code);
+    this.reserve(EXEC_FIXED_MAX + (r.clientOrderId.length + r.symbol.length) * 3 + reason.length);
+    const b = this.buf;
+    const frame = this.pos;
+    const body = frame + 7;
+    let p = body;
+    const fill = r.kind === 'FILL';
+    if (r.accountSeq !== 0) p = int(b, tag(b, p, 8), r.accountSeq);
+    if (r.seq !== 0) p = int(b, tag(b, p, 16), r.seq);
+    if (r.ts !== 0) p = int(b, tag(b, p, 24), r.ts);
+    const execType = execTypeToWire(r.kind);
+    if (execType !== 0) p = int(b, tag(b, p, 32), execType);
+    if (r.orderId !== 0) p = int(b, tag(b, p, 40), r.orderId);
+    if (r.clientOrderId !== '') p = str(b, tag(b, p, 50), r.clientOrderId);
+    if (r.symbol !== '') p = str(b, tag(b, p, 58), r.symbol);
+    const side = sideToWire(r.side);
+    if (side !== 0) p = int(b, tag(b, p, 64), side);
+    const type = kindToWire(r.orderKind);
+    if (type !== 0) p = int(b, tag(b, p, 72), type);
+    const price = ticksToPrice(r.price, tick);
+    if (price !== 0) p = dbl(b, tag(b, p, 81), price);
+    if (r.price !== 0) p = int(b, tag(b, p, 88), r.price);
+    if (r.qty !== 0) p = int(b, tag(b, p, 96), r.qty);
+    if (r.filledQty !== 0) p = int(b, tag(b, p, 104), r.filledQty);
+    if (r.remainingQty !== 0) p = int(b, tag(b, p, 112), r.remainingQty);
+    const status = statusToWire(r.status);
+    if (status !== 0) p = int(b, tag(b, p, 120), status);
+    if (r.code !== 0) p = varint(b, tag(b, p, 128), r.code >>> 0);
+    if (reason.length !== 0) {
+      p = varint(b, tag(b, p, 138), reason.length);
+      reason.copy(b, p);
+      p += reason.length;
+    }
+    if (fill) {
+      const tradeId = r.tradeId ?? 0;
+      const last = r.lastPrice ?? 0;
+      const lastQty = r.lastQty ?? 0;
+      const fee = r.fee ?? 0;
+      if (tradeId !== 0) p = int(b, tag(b, p, 144), tradeId);
+      const lastPrice = ticksToPrice(last, tick);
+      if (lastPrice !== 0) p = dbl(b, tag(b, p, 153), lastPrice);
+      if (last !== 0) p = int(b, tag(b, p, 160), last);
+      if (lastQty !== 0) p = int(b, tag(b, p, 168), lastQty);
+    }
+    const liquidity = r.liquidity === 'MAKER' ? 1 : r.liquidity === 'TAKER' ? 2 : 0;
+    if (liquidity !== 0) p = int(b, tag(b, p, 176), liquidity);
+    if (fill && (r.fee ?? 0) !== 0) p = int(b, tag(b, p, 184), r.fee!);
+    let len = p - body;
+    if (len >= 128) {
+      const extra = varintSize(len) - 1;
+      b.copyWithin(body + extra, body, p);
+      p += extra;
+    }
+    b[frame + 5] = 18;
+    varint(b, frame + 6, len);
+    len = p - frame - 5;
+    b[frame] = 0;
+    b.writeUInt32BE(len, frame + 1);
+    this.pos = p;
+    this.done();
+  }
+}
+
+/** A field tag (field number << 3 | wire type) as its varint. */
+function tag(b: Buffer, p: number, t: number): number {
+  return varint(b, p, t);
+}
+
+/** A double field's 8 little-endian bytes. */
+function dbl(b: Buffer, p: number, v: number): number {
+  b.writeDoubleLE(v, p);
+  return p + 8;
 }
 
 function varintSize(v: number): number {

@@ -27,7 +27,7 @@ import type { CommandResult, Principal } from '../engine/types.ts';
 import { OrderEntryResponse, type OrderEntryRequest } from '../gen/aurex/stock/v1/stock.ts';
 import { bearerOf } from './auth-context.ts';
 import { streamPrincipal, type MethodSpec } from './call-helpers.ts';
-import { executionReport, statusToWire } from './convert.ts';
+import { statusToWire } from './convert.ts';
 import { grpcStatusFor, serviceError, toServiceError } from './errors.ts';
 import { FrameBuilder, type AckFields } from './frame-builder.ts';
 import { FramedWriter } from './framed-writer.ts';
@@ -183,7 +183,7 @@ export class OrderEntrySession {
           const frames = this.frames;
           this.execSub = ex.subscribeExecutions(p.accountId, { fromSeq }, (r) => {
             if (!this.writer.accepting) return;
-            frames.message(OrderEntryResponse.encode({ event: { $case: 'execution', value: executionReport(r, ex.symbol(r.symbol)?.tickSize ?? 1) } }).finish());
+            frames.execution(r, ex.symbol(r.symbol)?.tickSize ?? 1);
             this.scheduleFrames();
           });
           break;

@@ -3,8 +3,11 @@
  * be byte-for-byte what ts-proto + grpc-js would send, in order, batched.
  */
 import { expect } from 'chai';
-import { codeName } from '../engine/codes.ts';
+import { codeName, type Code } from '../engine/codes.ts';
 import { FrameBuilder, type AckFields } from '../gateway-grpc/frame-builder.ts';
+import { executionReport } from '../gateway-grpc/convert.ts';
+import type { ExecKind, ExecReport, OrderKind, OrderStatus } from '../engine/types.ts';
+import { rng } from './support/durability-workload.ts';
 import { ExecType, ExecutionReport, OrderEntryResponse } from '../gen/aurex/stock/v1/stock.ts';
 
 function reference(a: AckFields): Buffer {
@@ -77,6 +80,58 @@ describe('40 grpc frame builder (OrderEntry fast encoder)', () => {
     const frames = split(batches[0]![0]);
     expect(frames).to.have.length(cases.length);
     frames.forEach((f, i) => expect(f.equals(reference(cases[i]!)), `case ${i}`).to.equal(true));
+  });
+
+  it('encodes execution reports exactly like convert.ts + ts-proto, for every kind, status and edge value', () => {
+    const r = rng(4040);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+    const KINDS: ExecKind[] = ['ACCEPTED', 'REJECTED', 'FILL', 'CANCELLED', 'REPLACED', 'TRIGGERED', 'EXPIRED'];
+    const ORDER_KINDS: OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK', 'STOP', 'STOP_LIMIT'];
+    const STATUSES: OrderStatus[] = ['NEW', 'OPEN', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED'];
+    const big = (): number => pick([0, 1, 127, 128, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER, Math.floor(r() * 1e9)]);
+    const reports: { rep: ExecReport; tick: number }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const kind = pick(KINDS);
+      const fill = kind === 'FILL';
+      const rep: ExecReport = {
+        accountSeq: big(),
+        accountId: 1 + (i % 9),
+        seq: big(),
+        ts: pick([0, 1_700_000_000_000 + i, Number.MAX_SAFE_INTEGER]),
+        kind,
+        orderId: big(),
+        clientOrderId: pick(['', 'c-1', 'x'.repeat(64), 'é€😀-id', 'y'.repeat(150)]),
+        symbol: pick(['', 'AAPL', 'BRK.B', 'S'.repeat(32)]),
+        side: pick(['BUY', 'SELL'] as const),
+        orderKind: pick(ORDER_KINDS),
+        price: pick([0, 1, 22_850, 99_999_999, 2 ** 31 - 1]),
+        qty: big(),
+        filledQty: big(),
+        remainingQty: big(),
+        status: pick(STATUSES),
+        code: pick([0, 0, 110, 205, 300, 311, 408, 999]) as Code,
+        tradeId: fill ? big() : undefined,
+        lastPrice: fill ? pick([0, 1, 22_851, 2 ** 31 - 1]) : undefined,
+        lastQty: fill ? big() : undefined,
+        liquidity: fill ? pick(['MAKER', 'TAKER'] as const) : undefined,
+        fee: fill ? pick([0, 1, 12_345, Number.MAX_SAFE_INTEGER]) : undefined,
+      };
+      reports.push({ rep, tick: pick([1, 5, 25, 100]) });
+    }
+    const batches: Buffer[] = [];
+    const fb = new FrameBuilder((b) => batches.push(Buffer.from(b)), 64);
+    for (const { rep, tick } of reports) fb.execution(rep, tick);
+    fb.flush();
+    const frames = batches.flatMap((b) => split(b));
+    expect(frames).to.have.length(reports.length);
+    frames.forEach((f, i) => {
+      const { rep, tick } = reports[i]!;
+      const body = OrderEntryResponse.encode({ event: { $case: 'execution', value: executionReport(rep, tick) } }).finish();
+      const ref = Buffer.alloc(5 + body.length);
+      ref.writeUInt32BE(body.length, 1);
+      ref.set(body, 5);
+      if (!f.equals(ref)) expect.fail(`report ${i} (${JSON.stringify(rep)}, tick ${tick}) differs from ts-proto`);
+    });
   });
 
   it('interleaves pre-encoded messages in order and closes batches at maxBatch', () => {

@@ -10,13 +10,19 @@
  * (StreamMarketData subscribers, updates delivered per second, server RSS);
  * price-exact, price-fast (in-process: a wire double price to integer minor
  * units through the exact decimal path, and through doubleToMinor's fast path
- * that the gateway uses, on the same on-grid prices).
+ * that the gateway uses, on the same on-grid prices); exec-encode-tsproto,
+ * exec-encode-fast (in-process: an execution report framed for the OrderEntry
+ * stream through convert.ts + ts-proto, and through FrameBuilder.execution).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latencyStats, machineInfo, median, printTable, type BenchCase, type SuiteOptions, type SuiteResult } from '../lib/results.ts';
 import { doubleToMinor, doubleToMinorExact } from '../../gateway-grpc/price.ts';
+import { executionReport } from '../../gateway-grpc/convert.ts';
+import { FrameBuilder } from '../../gateway-grpc/frame-builder.ts';
+import { OrderEntryResponse } from '../../gen/aurex/stock/v1/stock.ts';
+import type { ExecReport } from '../../engine/types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -78,11 +84,46 @@ function priceRate(f: (v: number) => number, n: number): number {
   return median(rates);
 }
 
+/** Execution reports framed per second (median of 5 passes) by `frame`, on a mix of fills and acceptances. */
+function execEncodeRate(frame: (fb: FrameBuilder, r: ExecReport) => void, n: number): number {
+  const reports: ExecReport[] = [];
+  for (let i = 0; i < 64; i++) {
+    const fill = i % 2 === 0;
+    reports.push({
+      accountSeq: 1_000 + i, accountId: 7, seq: 5_000_000 + i, ts: 1_764_633_600_000 + i, kind: fill ? 'FILL' : 'ACCEPTED',
+      orderId: 900_000 + i, clientOrderId: `algo-7-${100_000 + i}`, symbol: 'AAPL', side: i % 4 < 2 ? 'BUY' : 'SELL', orderKind: 'LIMIT',
+      price: 22_850 + (i % 9), qty: 100, filledQty: fill ? 40 : 0, remainingQty: fill ? 60 : 100, status: fill ? 'PARTIALLY_FILLED' : 'OPEN', code: 0,
+      tradeId: fill ? 300_000 + i : undefined, lastPrice: fill ? 22_850 : undefined, lastQty: fill ? 40 : undefined, liquidity: fill ? 'MAKER' : undefined, fee: fill ? 91 : undefined,
+    });
+  }
+  let bytes = 0;
+  const fb = new FrameBuilder((b) => void (bytes += b.length));
+  const rates: number[] = [];
+  for (let pass = 0; pass < 5; pass++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) frame(fb, reports[i & 63]!);
+    fb.flush();
+    rates.push(n / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+  if (bytes === 0) throw new Error('nothing framed');
+  return median(rates);
+}
+
 export async function run(opts: SuiteOptions): Promise<SuiteResult> {
   const quick = opts.quick;
   const priceCases: BenchCase[] = [
     { name: 'price-exact', workload: 'double price -> minor units, decimal string + BigInt path, in-process', opsPerSec: Math.round(priceRate(doubleToMinorExact, quick ? 100_000 : 1_000_000)) },
     { name: 'price-fast', workload: 'double price -> minor units, doubleToMinor (fast path, what the gateway runs), in-process', opsPerSec: Math.round(priceRate(doubleToMinor, quick ? 1_000_000 : 20_000_000)) },
+    {
+      name: 'exec-encode-tsproto',
+      workload: 'execution report -> OrderEntry frame via convert.ts executionReport + ts-proto encode (the previous path), in-process',
+      opsPerSec: Math.round(execEncodeRate((fb, r) => fb.message(OrderEntryResponse.encode({ event: { $case: 'execution', value: executionReport(r, 1) } }).finish()), quick ? 20_000 : 300_000)),
+    },
+    {
+      name: 'exec-encode-fast',
+      workload: 'execution report -> OrderEntry frame via FrameBuilder.execution (what the gateway runs; byte-identical), in-process',
+      opsPerSec: Math.round(execEncodeRate((fb, r) => fb.execution(r, 1), quick ? 100_000 : 3_000_000)),
+    },
   ];
   const server = spawn('grpc-server.ts', serverArgs);
   const { port, users } = await server.next<{ port: number; users: { token: string }[] }>();
@@ -183,6 +224,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     orderEntryTarget: 50_000,
     fanout10000RssMB: byName('fanout-10000')?.rssMB,
     priceFastVsExact: ratio(byName('price-fast')?.opsPerSec, byName('price-exact')?.opsPerSec),
+    execEncodeFastVsTsProto: ratio(byName('exec-encode-fast')?.opsPerSec, byName('exec-encode-tsproto')?.opsPerSec),
   };
   printTable('grpc', cases.map((c) => ({ case: c.name, opsPerSec: c.opsPerSec, p50Us: c.p50Us ?? '', p99Us: c.p99Us ?? '', rssMB: c.rssMB ?? '' })));
   process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -18,7 +18,7 @@ import { Exchange } from '../engine/exchange.ts';
 import type { CommandLog } from '../engine/command-log.ts';
 import type { Command } from '../engine/types.ts';
 import { loadMarketConfig } from '../engine/symbols.ts';
-import { captureExchange } from '../engine/journal/exchange-adapter.ts';
+import { SnapshotCapturer } from '../engine/journal/exchange-adapter.ts';
 import { decodeExchangeSnapshot } from '../engine/journal/snapshot-codec.ts';
 import { recoverAndOpen, type RecoveryReport } from '../engine/journal/recovery.ts';
 import { SnapshotScheduler } from '../engine/journal/snapshot-scheduler.ts';
@@ -203,11 +203,12 @@ export class AurexServer {
       metrics.gauge('aurex_pg_writer_restarts', 'Restarts of the PostgreSQL writer thread after a crash', () => writer.restarts);
       metrics.gauge('aurex_pg_writer_position', 'Last command sequence committed to PostgreSQL', () => writer.position);
     }
+    const capturer = new SnapshotCapturer(this.exchange);
     this.snapshots = new SnapshotScheduler(
       {
         store: snapshots,
         journal,
-        capture: () => captureExchange(this.exchange),
+        capture: () => capturer.capture(),
         lastSeq: () => this.exchange.lastSeq(),
         everyCommands: cfg.snapshotEveryCommands,
         everyMs: cfg.snapshotEverySeconds * 1000,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Exchange } from '../engine/exchange.ts';
-import { captureExchange, recoverableExchange } from '../engine/journal/exchange-adapter.ts';
+import { SnapshotCapturer, captureExchange, recoverableExchange } from '../engine/journal/exchange-adapter.ts';
 import { listJournalFiles } from '../engine/journal/journal-format.ts';
 import { JournalWriter } from '../engine/journal/journal-writer.ts';
 import { recoverAndOpen, recoverState } from '../engine/journal/recovery.ts';
@@ -55,6 +55,29 @@ describe('60 snapshots and recovery (real Exchange)', function () {
     const ex2 = mkEx();
     ex2.restore(decodeExchangeSnapshot(bytes));
     expect(ex2.stateHash()).to.equal(ex.stateHash());
+  });
+
+  it('a capturer that reuses its buffers gives, capture after capture, the bytes of a fresh encode', () => {
+    const ex = mkEx();
+    const w = new Workload({ symbols: ex.symbols().slice(0, 3), seed: 11, restingShare: 0.6 });
+    drive(ex, undefined, w.setup());
+    const capturer = new SnapshotCapturer(ex);
+    const sizes: number[] = [];
+    // the book grows, then shrinks under mass cancels: the reused buffers must never leak stale bytes
+    for (let round = 0; round < 6; round++) {
+      if (round < 4) for (let i = 0; i < 3000; i++) drive(ex, undefined, [w.next()]);
+      else drive(ex, undefined, [{ type: 'massCancel', seq: ++w.seq, ts: ++w.ts, accountId: 1 + round } as Command]);
+      const cap = capturer.capture();
+      const fresh = encodeExchangeSnapshot(ex.snapshot());
+      expect(Buffer.compare(cap.payload as Buffer, fresh), `round ${round}`).to.equal(0);
+      expect(cap.seq).to.equal(ex.lastSeq());
+      const back = mkEx();
+      back.restore(decodeExchangeSnapshot(Buffer.from(cap.payload as Buffer)));
+      expect(back.stateHash()).to.equal(ex.stateHash());
+      sizes.push((cap.payload as Buffer).length);
+    }
+    expect(sizes[3]!).to.be.above(sizes[0]!);
+    expect(sizes[5]!).to.be.below(sizes[3]!);
   });
 
   it('snapshot store writes atomically, keeps the newest N, skips a corrupt newest one', async () => {

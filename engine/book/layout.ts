@@ -151,9 +151,10 @@ export function restingRows(orders: readonly RestingOrder[]): Float64Array {
 
 /** Rows of REST_STRIDE back into resting-order objects. */
 export function restingOrdersOf(rows: Float64Array): RestingOrder[] {
-  const out: RestingOrder[] = new Array(rows.length / REST_STRIDE);
-  for (let i = 0, k = 0; k < rows.length; i++, k += REST_STRIDE) {
-    out[i] = { id: rows[k]!, account: rows[k + 1]!, side: rows[k + 2]! as SideValue, price: rows[k + 3]!, remaining: rows[k + 4]!, ts: rows[k + 5]! };
+  // push, not new Array(n): V8 gives an array made with a length of 100k or more dictionary elements
+  const out: RestingOrder[] = [];
+  for (let k = 0; k < rows.length; k += REST_STRIDE) {
+    out.push({ id: rows[k]!, account: rows[k + 1]!, side: rows[k + 2]! as SideValue, price: rows[k + 3]!, remaining: rows[k + 4]!, ts: rows[k + 5]! });
   }
   return out;
 }

@@ -83,12 +83,14 @@ function binaryCompatible(s: ExchangeSnapshot): boolean {
 
 /**
  * Serialize a snapshot; returns the bytes. With a writer of the caller's, the
- * bytes are a fresh copy (the writer is reused); without one, they are the
- * encoder's own buffer, sized up front, so a few hundred MB are neither
- * re-allocated while growing nor copied at the end.
+ * bytes are a fresh copy (the writer is reused), or with `copy: false` a view
+ * of the writer's buffer; without a writer, they are the encoder's own buffer,
+ * sized up front, so a few hundred MB are neither re-allocated while growing
+ * nor copied at the end.
  */
-export function encodeExchangeSnapshot(s: ExchangeSnapshot, writer?: ByteWriter): Buffer {
-  const done = (w: ByteWriter): Buffer => (writer === undefined ? w.buf.subarray(0, w.pos) : Buffer.from(w.view()));
+export function encodeExchangeSnapshot(s: ExchangeSnapshot, writer?: ByteWriter, opts: { copy?: boolean } = {}): Buffer {
+  // copy: false hands out a view of the caller's writer (valid until its next use)
+  const done = (w: ByteWriter): Buffer => (writer === undefined || opts.copy === false ? w.buf.subarray(0, w.pos) : Buffer.from(w.view()));
   if (!binaryCompatible(s)) {
     // Typed arrays go as plain arrays (a Float64Array would stringify as an object) and come back as such.
     const j = Buffer.from(JSON.stringify(s, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v)));
@@ -160,8 +162,8 @@ export function decodeExchangeSnapshot(buf: Buffer): ExchangeSnapshot {
     r.align(8);
     // a view into the payload (aligned above): no copy, no object per order
     const num = r.f64Array(count * ORDER_W);
-    const clientOrderIds = new Array<string>(count);
-    for (let i = 0; i < count; i++) clientOrderIds[i] = r.str();
+    const clientOrderIds: string[] = []; // pushed: new Array(n >= 100k) would be a dictionary-mode array in V8
+    for (let i = 0; i < count; i++) clientOrderIds.push(r.str());
     head.orders = { count, num, clientOrderIds };
   } else {
     head.orders = readV1Orders(r, symbolIndex(head));
@@ -216,7 +218,7 @@ function symbolOf(idx: Map<string, number>, name: string, orderId: number): numb
 function readV1Orders(r: ByteReader, syms: Map<string, number>): OrderColumns {
   const count = r.u32();
   const num = new Float64Array(count * ORDER_W);
-  const clientOrderIds = new Array<string>(count);
+  const clientOrderIds: string[] = []; // pushed: new Array(n >= 100k) would be a dictionary-mode array in V8
   for (let i = 0; i < count; i++) {
     const b = i * ORDER_W;
     for (const k of V1_ORDER_NUM) num[b + k] = r.f64();
@@ -224,7 +226,7 @@ function readV1Orders(r: ByteReader, syms: Map<string, number>): OrderColumns {
     num[b + OC_KIND] = r.u8();
     num[b + OC_STATUS] = r.u8();
     num[b + OC_FLAGS] = r.u8() & (OF_POST_ONLY | OF_LIVE | OF_PENDING_STOP);
-    clientOrderIds[i] = r.str();
+    clientOrderIds.push(r.str());
     num[b + OC_SYMBOL] = symbolOf(syms, r.str(), num[b + OC_ID]!);
   }
   return { count, num, clientOrderIds };
@@ -234,7 +236,7 @@ function readV1Orders(r: ByteReader, syms: Map<string, number>): OrderColumns {
 function recordsToColumns(records: OrderRecord[], syms: Map<string, number>): OrderColumns {
   const count = records.length;
   const num = new Float64Array(count * ORDER_W);
-  const clientOrderIds = new Array<string>(count);
+  const clientOrderIds: string[] = []; // pushed: new Array(n >= 100k) would be a dictionary-mode array in V8
   records.forEach((o, i) => {
     const b = i * ORDER_W;
     num[b + OC_ID] = o.orderId;
@@ -260,7 +262,7 @@ function recordsToColumns(records: OrderRecord[], syms: Map<string, number>): Or
     num[b + OC_STATUS] = status;
     num[b + OC_FLAGS] = (o.postOnly ? OF_POST_ONLY : 0) | (o.live ? OF_LIVE : 0) | (o.pendingStop ? OF_PENDING_STOP : 0);
     num[b + OC_SYMBOL] = symbolOf(syms, o.symbol, o.orderId);
-    clientOrderIds[i] = o.clientOrderId;
+    clientOrderIds.push(o.clientOrderId);
   });
   return { count, num, clientOrderIds };
 }

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AurexError, Code } from './codes.ts';
-import { EV_STRIDE, EvKind, OrderFlag, OrderType, Side, type BookConfig } from './book/layout.ts';
+import { EV_STRIDE, EvKind, OrderFlag, OrderType, REST_STRIDE, Side, type BookConfig } from './book/layout.ts';
 import type {
   AddSymbolCmd,
   AdjustPositionCmd,
@@ -1074,9 +1074,21 @@ export class Exchange {
    * the matching thread. Kept between snapshots, grown with headroom.
    */
   private snapNum = new Float64Array(0);
+  private snapSlots = new Int32Array(0);
+  private readonly snapBooks: Float64Array[] = [];
   private reusedNum(doubles: number): Float64Array {
     if (this.snapNum.length < doubles) this.snapNum = new Float64Array(Math.ceil(doubles * 1.25));
     return this.snapNum.subarray(0, doubles);
+  }
+  /** A symbol's book rows written into its kept array (grown with headroom). */
+  private reusedBookRows(s: SymbolEngine): Float64Array {
+    const need = s.book.orderCount() * REST_STRIDE;
+    let buf = this.snapBooks[s.idx];
+    if (buf === undefined || buf.length < need) {
+      buf = new Float64Array(Math.ceil(need * 1.25) + REST_STRIDE);
+      this.snapBooks[s.idx] = buf;
+    }
+    return s.book.snapshotRows(buf);
   }
 
   /** An order's full record (public view + engine-private fields), as snapshotted. */
@@ -1113,8 +1125,9 @@ export class Exchange {
 
   private snapshotWith(books: boolean, reuse = false): ExchangeSnapshot {
     const st = this.store;
-    const slots = this.orders.slots();
-    const count = slots.length;
+    if (reuse && this.snapSlots.length < this.orders.size) this.snapSlots = new Int32Array(Math.ceil(this.orders.size * 1.25));
+    const slots = reuse ? this.snapSlots : new Int32Array(this.orders.size);
+    const count = this.orders.slotsInto(slots);
     const num = reuse ? this.reusedNum(count * ORDER_W) : new Float64Array(count * ORDER_W);
     const clientOrderIds: string[] = []; // pushed: new Array(n >= 100k) would be a dictionary-mode array in V8
     for (let i = 0; i < count; i++) {
@@ -1182,7 +1195,7 @@ export class Exchange {
         high: s.high,
         low: s.low,
         tradeCount: s.tradeCount,
-        book: books ? s.book.snapshotRows() : new Float64Array(0),
+        book: books ? (reuse ? this.reusedBookRows(s) : s.book.snapshotRows()) : new Float64Array(0),
         stops: s.stops.map((o) => st.id[o]!),
       })),
       indices: [...this.indexByName.values()].map((i) => ({

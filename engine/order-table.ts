@@ -61,6 +61,16 @@ export class OrderTable {
     this.n = 0;
   }
 
+  /** Writes every known slot, ascending order id, into `out` (at least `size` long); returns how many. */
+  slotsInto(out: Int32Array): number {
+    let n = 0;
+    for (const p of this.pages) {
+      if (p === undefined) continue;
+      for (let k = 0; k < PAGE_SIZE; k++) if (p[k] !== 0) out[n++] = p[k]! - 1;
+    }
+    return n;
+  }
+
   /** Every known slot, ascending order id. */
   slots(): number[] {
     const out: number[] = [];

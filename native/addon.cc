@@ -370,6 +370,26 @@ napi_value Snapshot(napi_env env, napi_callback_info info) {
   return ta;
 }
 
+// snapshotInto(h, out) -> rows written into `out` (a Float64Array of the
+// caller's, reused between snapshots to spare fresh pages), or -1 when it holds
+// fewer than orderCount() rows (nothing written).
+napi_value SnapshotInto(napi_env env, napi_callback_info info) {
+  Args a;
+  Entry* e = bookArgs(env, info, a);
+  if (!e) return nullptr;
+  size_t len = 0;
+  double* d = nullptr;
+  if (a.n < 2 || !f64Array(env, a.v[1], &d, &len)) return nullptr;
+  const uint64_t n = e->book->orderCount();
+  if (len / 6 < n || (n != 0 && d == nullptr)) return num(env, -1);
+  const uint64_t found = e->book->snapshot(d, n);
+  if (found != n) {
+    napi_throw_error(env, nullptr, "aurex_book: snapshot: the levels hold a different number of orders than the id index");
+    return nullptr;
+  }
+  return num(env, static_cast<double>(n));
+}
+
 // restore(h, rows, n) -> null, or {row, code} for the first row the book
 // refused (Book::restore: the book is then unchanged or empty).
 napi_value Restore(napi_env env, napi_callback_info info) {
@@ -460,7 +480,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"processReg", ProcessReg}, {"processArr", ProcessArr}, {"drain", Drain},         {"bestBid", BestBid},
       {"bestAsk", BestAsk},     {"bestQty", BestQty},       {"depth", Depth},         {"orderInfo", OrderInfo},
       {"orderCount", OrderCount}, {"snapshot", Snapshot},   {"restore", Restore},     {"stateHash", StateHash},
-      {"memoryUsage", MemoryUsage}, {"codes", Codes}, {"check", Check},
+      {"snapshotInto", SnapshotInto}, {"memoryUsage", MemoryUsage}, {"codes", Codes}, {"check", Check},
   };
   for (const Fn& f : fns) {
     napi_value fn;

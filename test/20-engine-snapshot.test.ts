@@ -292,6 +292,26 @@ describe('20 engine: snapshot book rows', () => {
       restored.close();
     });
 
+    it(`${book}: snapshotRows writes into a caller's array when it is large enough, else returns a new one`, () => {
+      const ex = busy(book);
+      for (const s of ex.symbolEngines()) {
+        const plain = s.book.snapshotRows();
+        const big = new Float64Array(plain.length + 60).fill(-1);
+        const got = s.book.snapshotRows(big);
+        expect(Array.from(got)).to.deep.equal(Array.from(plain));
+        expect(got.buffer, 'a view of the given array').to.equal(big.buffer);
+        expect(big[plain.length], 'nothing written past the rows').to.equal(-1);
+        if (plain.length > 0) {
+          const small = new Float64Array(plain.length - 6).fill(-1);
+          const fresh = s.book.snapshotRows(small);
+          expect(fresh.buffer).to.not.equal(small.buffer);
+          expect(Array.from(fresh)).to.deep.equal(Array.from(plain));
+          expect(small.every((v) => v === -1), 'a too small array is left alone').to.equal(true);
+        }
+      }
+      ex.close();
+    });
+
     it(`${book}: restore refuses malformed book rows with a code, not a crash`, () => {
       const ex = busy(book);
       const snap = ex.snapshot();

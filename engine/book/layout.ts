@@ -121,10 +121,10 @@ export interface BookConfig {
   initialOrders?: number;
 }
 
-/** One resting order, as returned by orderInfo() and in snapshots. */
 /** Float64 slots per resting order in snapshotRows()/restoreRows(): id, account, side, price, remaining, ts. */
 export const REST_STRIDE = 6;
 
+/** One resting order, as returned by orderInfo() and in snapshots. */
 export interface RestingOrder {
   id: number;
   account: number;
@@ -197,9 +197,11 @@ export interface OrderBookCore {
    * snapshot() as rows of REST_STRIDE float64s [id, account, side, price,
    * remaining, ts], no object per order: what the exchange snapshot and its
    * codec carry (a million resting orders as objects made the collector the
-   * main cost of snapshot and recovery).
+   * main cost of snapshot and recovery). With `into` large enough the rows
+   * are written there and a view of it is returned (a caller that reuses one
+   * array spares fresh pages); otherwise a new array.
    */
-  snapshotRows(): Float64Array;
+  snapshotRows(into?: Float64Array): Float64Array;
   /** restore() from rows in snapshotRows()'s layout (validated like restore()). */
   restoreRows(rows: Float64Array): void;
   /**

@@ -23,6 +23,8 @@ export interface AurexBookAddon {
   orderInfo(h: number, id: number, out: Float64Array): boolean;
   orderCount(h: number): number;
   snapshot(h: number): Float64Array;
+  /** Rows written into `out`, or -1 when it is too small (nothing written). */
+  snapshotInto(h: number, out: Float64Array): number;
   /** null when loaded; else the first row the core refused and why (a Code): the book is then unchanged or empty. */
   restore(h: number, rows: Float64Array, n: number): { row: number; code: number } | null;
   stateHash(h: number): string;

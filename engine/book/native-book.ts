@@ -172,7 +172,11 @@ export class NativeBook implements OrderBookCore {
     return restingOrdersOf(this.snapshotRows());
   }
 
-  snapshotRows(): Float64Array {
+  snapshotRows(into?: Float64Array): Float64Array {
+    if (into instanceof Float64Array) {
+      const n = this.a.snapshotInto(this.h, into);
+      if (n >= 0) return into.subarray(0, n * REST_STRIDE);
+    }
     return this.a.snapshot(this.h);
   }
 

@@ -414,8 +414,13 @@ export class ReferenceBook implements OrderBookCore {
     return out;
   }
 
-  snapshotRows(): Float64Array {
-    return restingRows(this.snapshot());
+  snapshotRows(into?: Float64Array): Float64Array {
+    const rows = restingRows(this.snapshot());
+    if (into instanceof Float64Array && into.length >= rows.length) {
+      into.set(rows);
+      return into.subarray(0, rows.length);
+    }
+    return rows;
   }
 
   restoreRows(rows: Float64Array): void {

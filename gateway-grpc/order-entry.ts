@@ -26,7 +26,7 @@ import type { ExchangeApi, Subscription } from '../engine/core-api.ts';
 import type { CommandResult, Principal } from '../engine/types.ts';
 import { OrderEntryResponse, type OrderEntryRequest } from '../gen/aurex/stock/v1/stock.ts';
 import { bearerOf } from './auth-context.ts';
-import { streamPrincipal, type MethodSpec } from './call-helpers.ts';
+import { orderRateError, streamPrincipal, type MethodSpec } from './call-helpers.ts';
 import { statusToWire } from './convert.ts';
 import { grpcStatusFor, serviceError, toServiceError } from './errors.ts';
 import { FrameBuilder, type AckFields } from './frame-builder.ts';
@@ -150,7 +150,8 @@ export class OrderEntrySession {
         case 'submit': {
           slot.clientOrderId = c.value.orderId;
           const cmd = newOrderCmd(ex, p, c.value);
-          if (this.ctx.auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+          const rate = this.ctx.auth.checkOrderRate(p);
+          if (rate !== Code.OK) throw orderRateError(rate);
           this.awaiting.push(slot);
           ex.execute(cmd, this.onResult);
           break;
@@ -159,7 +160,8 @@ export class OrderEntrySession {
           slot.kind = AMEND;
           slot.clientOrderId = c.value.clientOrderId;
           const cmd = cancelCmd(p, c.value);
-          if (this.ctx.auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+          const rate = this.ctx.auth.checkOrderRate(p);
+          if (rate !== Code.OK) throw orderRateError(rate);
           this.awaiting.push(slot);
           ex.execute(cmd, this.onResult);
           break;
@@ -168,7 +170,8 @@ export class OrderEntrySession {
           slot.kind = AMEND;
           slot.clientOrderId = c.value.clientOrderId;
           const cmd = replaceCmd(ex, p, c.value);
-          if (this.ctx.auth.checkOrderRate(p) !== Code.OK) throw new AurexError(Code.RATE_LIMITED, 'order rate limit exceeded');
+          const rate = this.ctx.auth.checkOrderRate(p);
+          if (rate !== Code.OK) throw orderRateError(rate);
           this.awaiting.push(slot);
           ex.execute(cmd, this.onResult);
           break;

@@ -336,3 +336,43 @@ describe('40 grpc gateway: streams (real stack)', function () {
     }
   });
 });
+
+describe('40 grpc streams: OrderEntry under the per-account order rate', function () {
+  this.timeout(60_000);
+  let h: GrpcHarness;
+
+  before(async () => {
+    h = await startGrpcHarness({}, { ordersPerSecond: 5 });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('answers the orders past the rate with RATE_LIMITED acks (RESOURCE_EXHAUSTED) and keeps the stream open', async () => {
+    const c = h.stock();
+    const u = await h.user({ positions: { AAPL: 100_000 } });
+    const s = c.orderEntry(u.md);
+    const got: OrderEntryResponse[] = [];
+    const ended = new Promise<ServiceError | null>((resolve) => {
+      s.on('error', (e: ServiceError) => resolve(e));
+      s.on('end', () => resolve(null));
+    });
+    s.on('data', (m: OrderEntryResponse) => got.push(m));
+    for (let i = 0; i < 20; i++) {
+      s.write(OrderEntryRequest.fromPartial({ requestId: BigInt(i + 1), command: { $case: 'submit', value: order({ side: OrderSide.SELL, price: 240 + i * 0.01, quantity: 1n }) } }));
+    }
+    s.end();
+    expect(await within(ended, 10_000, 'OrderEntry end')).to.equal(null);
+    const acks = got.filter((m) => m.event?.$case === 'ack').map((m) => (m.event as { $case: 'ack'; value: OrderEntryAck }).value);
+    expect(acks.map((a) => a.requestId)).to.deep.equal(Array.from({ length: 20 }, (_, i) => BigInt(i + 1)));
+    const limited = acks.filter((a) => a.reason === 'RATE_LIMITED');
+    const accepted = acks.filter((a) => a.code === Code.OK);
+    expect(accepted.length, 'the first orders of the second pass').to.be.within(1, 6);
+    expect(limited.length).to.equal(20 - accepted.length);
+    for (const a of limited) {
+      expect(a.code).to.equal(Code.RATE_LIMITED);
+      expect(a.grpcStatus).to.equal(status.RESOURCE_EXHAUSTED);
+      expect(a.exchangeOrderId).to.equal(0n);
+    }
+  });
+});

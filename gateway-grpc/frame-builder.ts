@@ -148,20 +148,7 @@ export class FrameBuilder {
       b[p++] = 80;
       p = int(b, p, a.seq);
     }
-    let len = p - body;
-    if (len >= 128) {
-      // rare (long ids): the ack length varint needs more than one byte
-      const extra = varintSize(len) - 1;
-      b.copyWithin(body + extra, body, p);
-      p += extra;
-    }
-    b[frame + 5] = 10;
-    varint(b, frame + 6, len);
-    len = p - frame - 5;
-    b[frame] = 0;
-    b.writeUInt32BE(len, frame + 1);
-    this.pos = p;
-    this.done();
+    this.closeEvent(frame, body, p, 10);
   }
 
   /**
@@ -217,17 +204,29 @@ export class FrameBuilder {
     const liquidity = r.liquidity === 'MAKER' ? 1 : r.liquidity === 'TAKER' ? 2 : 0;
     if (liquidity !== 0) p = int(b, tag(b, p, 176), liquidity);
     if (fill && (r.fee ?? 0) !== 0) p = int(b, tag(b, p, 184), r.fee!);
-    let len = p - body;
+    this.closeEvent(frame, body, p, 18);
+  }
+
+  /**
+   * Finishes a frame whose OrderEntryResponse field `fieldTag` (ack 10,
+   * execution 18) was written from `body` (frame + 7) to `end`: the field's
+   * length varint (one byte was assumed; a longer one shifts the body) and the
+   * gRPC frame header.
+   */
+  private closeEvent(frame: number, body: number, end: number, fieldTag: number): void {
+    const b = this.buf;
+    let p = end;
+    const len = p - body;
     if (len >= 128) {
+      // rare (long ids, fills with every field): the length varint needs more than one byte
       const extra = varintSize(len) - 1;
       b.copyWithin(body + extra, body, p);
       p += extra;
     }
-    b[frame + 5] = 18;
+    b[frame + 5] = fieldTag;
     varint(b, frame + 6, len);
-    len = p - frame - 5;
     b[frame] = 0;
-    b.writeUInt32BE(len, frame + 1);
+    b.writeUInt32BE(p - frame - 5, frame + 1);
     this.pos = p;
     this.done();
   }

@@ -349,6 +349,16 @@ napi_value OrderCount(napi_env env, napi_callback_info info) {
   return num(env, static_cast<double>(e->book->orderCount()));
 }
 
+// Writes the book's rows into `out` (room for `cap` rows). Sized from the id
+// index's count `n`; the walk over the levels writes at most `cap` rows and
+// reports how many it found, so a disagreement (a corrupted book) throws,
+// never writes past the buffer.
+bool snapshotRows(napi_env env, Book* book, double* out, uint64_t cap, uint64_t n) {
+  if (book->snapshot(out, cap) == n) return true;
+  napi_throw_error(env, nullptr, "aurex_book: snapshot: the levels hold a different number of orders than the id index");
+  return false;
+}
+
 // snapshot(h) -> Float64Array of [id, account, side, price, remaining, ts] rows
 napi_value Snapshot(napi_env env, napi_callback_info info) {
   Args a;
@@ -358,14 +368,7 @@ napi_value Snapshot(napi_env env, napi_callback_info info) {
   void* data = nullptr;
   napi_value ab, ta;
   CHECK(napi_create_arraybuffer(env, n * 6 * sizeof(double), &data, &ab));
-  // Sized from the id index's count; the walk over the levels writes at most
-  // that many rows and reports how many it found, so a disagreement (a
-  // corrupted book) is an error, never a write past the buffer.
-  const uint64_t found = e->book->snapshot(static_cast<double*>(data), data ? n : 0);
-  if (found != n) {
-    napi_throw_error(env, nullptr, "aurex_book: snapshot: the levels hold a different number of orders than the id index");
-    return nullptr;
-  }
+  if (!snapshotRows(env, e->book, static_cast<double*>(data), data ? n : 0, n)) return nullptr;
   CHECK(napi_create_typedarray(env, napi_float64_array, n * 6, ab, 0, &ta));
   return ta;
 }
@@ -382,11 +385,7 @@ napi_value SnapshotInto(napi_env env, napi_callback_info info) {
   if (a.n < 2 || !f64Array(env, a.v[1], &d, &len)) return nullptr;
   const uint64_t n = e->book->orderCount();
   if (len / 6 < n || (n != 0 && d == nullptr)) return num(env, -1);
-  const uint64_t found = e->book->snapshot(d, n);
-  if (found != n) {
-    napi_throw_error(env, nullptr, "aurex_book: snapshot: the levels hold a different number of orders than the id index");
-    return nullptr;
-  }
+  if (!snapshotRows(env, e->book, d, n, n)) return nullptr;
   return num(env, static_cast<double>(n));
 }
 

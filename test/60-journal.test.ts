@@ -6,7 +6,16 @@ import zlib from 'node:zlib';
 import { ByteReader, ByteWriter } from '../engine/journal/byte-buffer.ts';
 import { decodeCommand, encodeCommand } from '../engine/journal/command-codec.ts';
 import { crc32c } from '../engine/journal/crc32c.ts';
-import { listJournalFiles, RECORD_HEADER_BYTES } from '../engine/journal/journal-format.ts';
+import {
+  COMMIT_RECORD_BYTES,
+  FILE_HEADER_BYTES,
+  JOURNAL_VERSION_V1,
+  journalFileName,
+  listJournalFiles,
+  RECORD_HEADER_BYTES,
+  writeCommitRecord,
+  writeFileHeader,
+} from '../engine/journal/journal-format.ts';
 import { JournalCursor } from '../engine/journal/journal-cursor.ts';
 import { readJournal, readJournalFile, scanRecords, JournalCorruptError } from '../engine/journal/journal-reader.ts';
 import { JournalWriter } from '../engine/journal/journal-writer.ts';
@@ -140,9 +149,12 @@ describe('60 journal: codec, CRC, writer, reader', () => {
 
   it('detects a torn tail by length/CRC, ignores it, and truncates it when reopened', async () => {
     const dir = mk();
-    const j = JournalWriter.open({ dir, mode: 'fsync' });
-    for (let s = 1; s <= 100; s++) j.append(orderCmd(s));
-    await j.flushAsync();
+    const j = JournalWriter.open({ dir, mode: 'write' });
+    // one group per command, so that tearing the end drops exactly the last command
+    for (let s = 1; s <= 100; s++) {
+      j.append(orderCmd(s));
+      await j.flushAsync();
+    }
     await j.closeAsync();
     const file = listJournalFiles(dir)[0]!.path;
     const full = fs.statSync(file).size;
@@ -224,11 +236,27 @@ describe('60 journal: codec, CRC, writer, reader', () => {
   });
 });
 
-/** Offsets [header, payloadEnd, seq] of every valid record of a journal file. */
-function recordsOf(file: string): { at: number; end: number; seq: number }[] {
-  const out: { at: number; end: number; seq: number }[] = [];
-  scanRecords(fs.readFileSync(file), (start, end, seq) => out.push({ at: start - RECORD_HEADER_BYTES, end, seq }));
+/** Offsets [header, payloadEnd, seq, start of its group] of every committed command record of a journal file. */
+function recordsOf(file: string): { at: number; end: number; seq: number; group: number }[] {
+  const out: { at: number; end: number; seq: number; group: number }[] = [];
+  scanRecords(fs.readFileSync(file), (start, end, seq, group) => out.push({ at: start - RECORD_HEADER_BYTES, end, seq, group }));
   return out;
+}
+
+/** Appends `payloads` to a journal file as one group: records, then its commit record (the writer's framing). */
+function appendGroup(file: string, payloads: Buffer[], lastSeq: number): void {
+  const groupStart = fs.statSync(file).size;
+  const parts: Buffer[] = [];
+  for (const payload of payloads) {
+    const head = Buffer.alloc(RECORD_HEADER_BYTES);
+    head.writeUInt32LE(payload.length, 0);
+    head.writeUInt32LE(crc32c(payload), 4);
+    parts.push(head, payload);
+  }
+  const commit = Buffer.alloc(COMMIT_RECORD_BYTES);
+  writeCommitRecord(commit, 0, lastSeq, groupStart, payloads.length);
+  parts.push(commit);
+  fs.appendFileSync(file, Buffer.concat(parts));
 }
 
 async function journalOf(dir: string, n: number, opts: { rollBytes?: number; every?: number } = {}): Promise<JournalWriter> {
@@ -339,23 +367,29 @@ describe('60 journal: records that cannot be written, damage that is not a torn 
     expect(readAll(dir).cmds.map((c) => c.seq)).to.deep.equal([1]);
   });
 
-  it('damage in the middle of the last file is corruption: read refuses, reopening refuses and truncates nothing', async () => {
-    const cases: [string, (buf: Buffer, rec: { at: number; end: number }) => void][] = [
-      ['flipped payload bit', (b, r) => (b[r.end - 2] ^= 0x01)],
-      ['zeroed length', (b, r) => b.writeUInt32LE(0, r.at)],
-      ['huge length', (b, r) => b.writeUInt32LE(0x7fffffff, r.at)],
-      ['flipped CRC', (b, r) => (b[r.at + 4] ^= 0x80)],
-    ];
-    for (const [what, damage] of cases) {
-      for (const victim of [0, 49, 98]) {
-        const dir = mk();
-        await (await journalOf(dir, 100)).closeAsync();
-        const file = listJournalFiles(dir)[0]!.path;
-        const recs = recordsOf(file);
-        const buf = fs.readFileSync(file);
-        damage(buf, recs[victim]!);
-        fs.writeFileSync(file, buf);
-        const size = buf.length;
+  const damages: [string, (buf: Buffer, rec: { at: number; end: number }) => void][] = [
+    ['flipped payload bit', (b, r) => (b[r.end - 2] ^= 0x01)],
+    ['zeroed length', (b, r) => b.writeUInt32LE(0, r.at)],
+    ['huge length', (b, r) => b.writeUInt32LE(0x7fffffff, r.at)],
+    ['flipped CRC', (b, r) => (b[r.at + 4] ^= 0x80)],
+  ];
+
+  /** A journal of 100 commands in groups of 25 (1-25, 26-50, 51-75, 76-100) with record `victim` damaged, plus `tail` bytes. */
+  const damagedJournal = async (damage: (buf: Buffer, rec: { at: number; end: number }) => void, victim: number, tail = Buffer.alloc(0)) => {
+    const dir = mk();
+    await (await journalOf(dir, 100)).closeAsync();
+    const file = listJournalFiles(dir)[0]!.path;
+    const recs = recordsOf(file);
+    const buf = fs.readFileSync(file);
+    damage(buf, recs[victim]!);
+    fs.writeFileSync(file, Buffer.concat([buf, tail]));
+    return { dir, file, recs, size: buf.length + tail.length };
+  };
+
+  it('damage in a group that a committed group follows is corruption: read refuses, reopening refuses and truncates nothing', async () => {
+    for (const [what, damage] of damages) {
+      for (const victim of [0, 49, 74]) {
+        const { dir, file, size } = await damagedJournal(damage, victim);
         expect(() => readAll(dir), `${what} in record ${victim + 1}`).to.throw(JournalCorruptError, /not a torn tail/);
         expect(() => JournalWriter.open({ dir, mode: 'fsync' }), `${what} in record ${victim + 1}`).to.throw(JournalCorruptError);
         expect(fs.statSync(file).size).to.equal(size);
@@ -363,22 +397,107 @@ describe('60 journal: records that cannot be written, damage that is not a torn 
     }
   });
 
-  it('still treats damage in the last record (nothing valid after it) as a torn tail', async () => {
+  it('damage anywhere in the last group is a torn write (a power loss persisting its pages out of order): the group is dropped whole', async () => {
+    for (const [what, damage] of damages) {
+      for (const victim of [75, 80, 99]) {
+        // a zero-filled region after it, as a lost page leaves it
+        const { dir, recs } = await damagedJournal(damage, victim, Buffer.alloc(4096));
+        const r = readAll(dir);
+        expect(r.cmds.map((c) => c.seq), `${what} in record ${victim + 1}`).to.deep.equal(Array.from({ length: 75 }, (_, i) => i + 1));
+        expect(r.stats.torn?.offset).to.equal(recs[75]!.group);
+        const j = JournalWriter.open({ dir, mode: 'fsync' });
+        expect(j.lastSeq).to.equal(75);
+        j.append(orderCmd(76, 7600));
+        await j.closeAsync();
+        expect(readAll(dir).cmds.map((c) => c.seq)).to.deep.equal(Array.from({ length: 76 }, (_, i) => i + 1));
+        expect((readAll(dir).cmds[75] as { clientOrderId: string }).clientOrderId).to.equal('o-7600');
+      }
+    }
+  });
+
+  it('a hole in the last group with its later records and commit record intact (pages written out of order) is torn, not corruption', async () => {
     const dir = mk();
     await (await journalOf(dir, 100)).closeAsync();
     const file = listJournalFiles(dir)[0]!.path;
     const recs = recordsOf(file);
     const buf = fs.readFileSync(file);
-    buf[recs[99]!.end - 2] ^= 0x01;
-    // a zero-filled region after it, as a lost page leaves it
-    fs.writeFileSync(file, Buffer.concat([buf, Buffer.alloc(4096)]));
-    const r = readAll(dir);
-    expect(r.cmds).to.have.length(99);
-    expect(r.stats.torn?.reason).to.match(/checksum/);
+    // records 78-80 lost (zeros), 81-100 and the commit record on disk
+    buf.fill(0, recs[77]!.at, recs[80]!.at);
+    fs.writeFileSync(file, buf);
+    expect(readAll(dir).cmds).to.have.length(75);
     const j = JournalWriter.open({ dir, mode: 'fsync' });
-    expect(j.lastSeq).to.equal(99);
+    expect(j.lastSeq).to.equal(75);
     await j.closeAsync();
-    expect(fs.statSync(file).size).to.equal(recs[98]!.end);
+    expect(fs.statSync(file).size).to.equal(recs[75]!.group);
+  });
+
+  it('a group whose commit record is missing, or does not match it, is dropped; a commit record of another group after damage is corruption', async () => {
+    // commit record lost: complete records without it at the end
+    let dir = mk();
+    await (await journalOf(dir, 50)).closeAsync();
+    let file = listJournalFiles(dir)[0]!.path;
+    let recs = recordsOf(file);
+    fs.truncateSync(file, recs[49]!.end);
+    let r = readAll(dir);
+    expect(r.cmds).to.have.length(25);
+    expect(r.stats.torn?.reason).to.match(/uncommitted group of 25 records/);
+    // a commit record that counts the wrong number of records
+    dir = mk();
+    await (await journalOf(dir, 50)).closeAsync();
+    file = listJournalFiles(dir)[0]!.path;
+    recs = recordsOf(file);
+    let buf = fs.readFileSync(file);
+    writeCommitRecord(buf, recs[49]!.end, 50, recs[25]!.group, 24);
+    fs.writeFileSync(file, buf);
+    r = readAll(dir);
+    expect(r.cmds).to.have.length(25);
+    expect(r.stats.torn?.reason).to.match(/commit record .* does not match its group/);
+    // damage in group 1 with group 2's commit record (its own group start) after it
+    dir = mk();
+    await (await journalOf(dir, 50)).closeAsync();
+    file = listJournalFiles(dir)[0]!.path;
+    recs = recordsOf(file);
+    buf = fs.readFileSync(file);
+    buf.fill(0, recs[10]!.at, recs[30]!.at);
+    fs.writeFileSync(file, buf);
+    expect(() => readAll(dir)).to.throw(JournalCorruptError, /a committed group .* follows/);
+  });
+
+  it('reads version 1 files (no commit records) and continues them in a new version 2 file', async () => {
+    const dir = mk();
+    const v1 = path.join(dir, journalFileName(1));
+    const head = Buffer.alloc(FILE_HEADER_BYTES);
+    writeFileHeader(head, 1);
+    head.writeUInt32LE(JOURNAL_VERSION_V1, 4);
+    const parts = [head];
+    for (let s = 1; s <= 10; s++) {
+      const w = new ByteWriter();
+      encodeCommand(w, orderCmd(s));
+      const payload = Buffer.from(w.view());
+      const h = Buffer.alloc(RECORD_HEADER_BYTES);
+      h.writeUInt32LE(payload.length, 0);
+      h.writeUInt32LE(crc32c(payload), 4);
+      parts.push(h, payload);
+    }
+    // and a torn last record
+    parts.push(Buffer.from([60, 0, 0, 0, 1, 2, 3]));
+    fs.writeFileSync(v1, Buffer.concat(parts));
+    let r = readAll(dir);
+    expect(r.cmds.map((c) => c.seq)).to.deep.equal(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(r.stats.torn?.reason).to.match(/short record header/);
+    const j = JournalWriter.open({ dir, mode: 'fsync' });
+    expect(j.lastSeq).to.equal(10);
+    for (let s = 11; s <= 20; s++) j.append(orderCmd(s));
+    await j.closeAsync();
+    expect(listJournalFiles(dir).map((f) => f.firstSeq)).to.deep.equal([1, 11]);
+    r = readAll(dir);
+    expect(r.cmds.map((c) => c.seq)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(r.stats.torn).to.equal(undefined);
+    // damage in the middle of a version 1 file stays corruption (no commit records to tell a torn group)
+    const buf = fs.readFileSync(v1);
+    buf[FILE_HEADER_BYTES + 20] ^= 0xff;
+    fs.writeFileSync(v1, buf);
+    expect(() => readAll(dir)).to.throw(JournalCorruptError);
   });
 
   it('a damaged file header followed by valid records is corruption, not a file torn at creation', async () => {
@@ -402,12 +521,9 @@ describe('60 journal: records that cannot be written, damage that is not a torn 
     const dir = mk();
     await (await journalOf(dir, 3)).closeAsync();
     const file = listJournalFiles(dir)[0]!.path;
-    const head = Buffer.alloc(RECORD_HEADER_BYTES);
     const payload = Buffer.from(rec);
     payload.writeDoubleLE(4, 1); // seq 4 follows the file's 3
-    head.writeUInt32LE(payload.length, 0);
-    head.writeUInt32LE(crc32c(payload), 4);
-    fs.appendFileSync(file, Buffer.concat([head, payload]));
+    appendGroup(file, [payload], 4);
     expect(() => readAll(dir)).to.throw(JournalCorruptError, /undecodable record .* trailing bytes/);
   });
 

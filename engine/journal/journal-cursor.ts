@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import type { Command } from '../types.ts';
 import { ByteReader } from './byte-buffer.ts';
-import { checkFileHeader, checkRecord, FILE_HEADER_BYTES, findLaterRecord, listJournalFiles, RECORD_HEADER_BYTES, recordFault } from './journal-format.ts';
+import { checkFileHeader, checkRecord, FILE_HEADER_BYTES, findLaterRecord, isCommitPayload, listJournalFiles, RECORD_HEADER_BYTES, recordFault } from './journal-format.ts';
 import { decodeRecord, JournalCorruptError } from './journal-reader.ts';
 
 /** Relocations in one call before an ENOENT is reported: each one follows a removal, which only happens once per file. */
@@ -158,7 +158,8 @@ export class JournalCursor {
       if (seq > untilSeq) return n;
       this.pos = end;
       this.prevRecSeq = seq;
-      if (seq <= this.lastSeq) continue;
+      // Commit records (version 2) end groups; their seq is the group's last, delivered just before.
+      if (seq <= this.lastSeq || isCommitPayload(b, start, end)) continue;
       const cmd = decodeRecord(r, start, end, this.filePath);
       this.lastSeq = seq;
       fn(cmd);

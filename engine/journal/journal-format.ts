@@ -6,19 +6,34 @@
  * header [magic "AXJ1" u32][version u32][firstSeq f64] followed by records
  * [len u32][crc32c(payload) u32][payload], payload = command-codec encoding.
  * A record never spans files: files roll only between groups.
+ *
+ * Version 2 ends every group (one write) with a commit record: payload
+ * [COMMIT_TAG u8][last seq of the group f64][0 f64][group start offset f64]
+ * [records u32]. A group counts only once its commit record is valid and
+ * matches it, so a group torn by a power loss, whatever order its pages
+ * reached the disk in, is recognised as the unacknowledged last group and
+ * dropped whole (docs/durability.md). Version 1 files (no commit records)
+ * are still read.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32c } from './crc32c.ts';
 
 export const JOURNAL_MAGIC = 0x314a5841; // "AXJ1" little-endian
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
+/** The version before commit records: still read, never written. */
+export const JOURNAL_VERSION_V1 = 1;
 export const FILE_HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 8;
 /** Sanity bound: a length field above this is corruption, not a record. The writer never produces a longer payload. */
 export const MAX_RECORD_BYTES = 1 << 20;
 /** Smallest payload: type u8 + seq f64 + ts f64. */
 export const MIN_RECORD_BYTES = 17;
+/** Type byte of a commit record (command tags are small: engine/journal/command-codec.ts). */
+export const COMMIT_TAG = 0xc0;
+/** Payload of a commit record: tag, seq, ts (0), group start offset, record count. */
+export const COMMIT_PAYLOAD_BYTES = 1 + 8 + 8 + 8 + 4;
+export const COMMIT_RECORD_BYTES = RECORD_HEADER_BYTES + COMMIT_PAYLOAD_BYTES;
 
 // Outcomes of checkRecord() other than a payload end (negative, so one number carries both).
 export const REC_SHORT_HEADER = -1;
@@ -90,7 +105,58 @@ export function writeFileHeader(buf: Buffer, firstSeq: number): void {
 }
 
 export function checkFileHeader(buf: Buffer): boolean {
-  return buf.length >= FILE_HEADER_BYTES && buf.readUInt32LE(0) === JOURNAL_MAGIC && buf.readUInt32LE(4) === JOURNAL_VERSION;
+  if (buf.length < FILE_HEADER_BYTES || buf.readUInt32LE(0) !== JOURNAL_MAGIC) return false;
+  const v = buf.readUInt32LE(4);
+  return v === JOURNAL_VERSION || v === JOURNAL_VERSION_V1;
+}
+
+/** Format version of a file whose header passed checkFileHeader. */
+export function headerVersion(buf: Buffer): number {
+  return buf.readUInt32LE(4);
+}
+
+/**
+ * Writes a commit record at buf[at, at + COMMIT_RECORD_BYTES): the group that
+ * started at file offset `groupStart` holds `records` command records, the
+ * last with sequence `lastSeq`.
+ */
+export function writeCommitRecord(buf: Buffer, at: number, lastSeq: number, groupStart: number, records: number): void {
+  const p = at + RECORD_HEADER_BYTES;
+  buf.writeUInt32LE(COMMIT_PAYLOAD_BYTES, at);
+  buf[p] = COMMIT_TAG;
+  buf.writeDoubleLE(lastSeq, p + 1);
+  buf.writeDoubleLE(0, p + 9);
+  buf.writeDoubleLE(groupStart, p + 17);
+  buf.writeUInt32LE(records, p + 25);
+  buf.writeUInt32LE(crc32c(buf, p, p + COMMIT_PAYLOAD_BYTES), at + 4);
+}
+
+/** Whether the valid record with payload buf[start, end) is a commit record. */
+export function isCommitPayload(buf: Buffer, start: number, end: number): boolean {
+  return end - start === COMMIT_PAYLOAD_BYTES && buf[start] === COMMIT_TAG;
+}
+
+/** Group start offset of a commit record's payload at `start`. */
+export function commitGroupStart(buf: Buffer, start: number): number {
+  return buf.readDoubleLE(start + 17);
+}
+
+/** Record count of a commit record's payload at `start`. */
+export function commitRecords(buf: Buffer, start: number): number {
+  return buf.readUInt32LE(start + 25);
+}
+
+/**
+ * The first valid commit record at or after `from` (its header offset), or -1.
+ * Commit records have a fixed length, so candidates are cheap to reject. Only
+ * called on damage.
+ */
+export function findCommitRecord(buf: Buffer, from: number, limit: number = buf.length): number {
+  for (let q = from; q + COMMIT_RECORD_BYTES <= limit; q++) {
+    if (buf.readUInt32LE(q) !== COMMIT_PAYLOAD_BYTES || buf[q + RECORD_HEADER_BYTES] !== COMMIT_TAG) continue;
+    if (checkRecord(buf, q, limit) > 0) return q;
+  }
+  return -1;
 }
 
 /** fsync a directory so a created/renamed/removed entry survives power loss. */

@@ -1,12 +1,16 @@
 /**
  * Reading the journal: iterate the records of a directory from a sequence on,
- * verifying each record's length and CRC-32C. An invalid record at the end of
- * the last file is a torn tail (a crash in the middle of a group write): reading
- * stops there, and since a group is acknowledged only after its write (and
- * fdatasync) completed, nothing acknowledged is lost by ignoring it. An invalid
- * record in an earlier file, or one followed by valid records, cannot be a torn
- * write and is reported as corruption (an error), because records after it
- * would be skipped.
+ * verifying each record's length and CRC-32C. In a version 2 file, commands
+ * are delivered a group at a time, once the group's commit record has been
+ * read and matches it (journal-format.ts). The last group of the last file may
+ * be incomplete (a crash or power loss during its write, in any order of its
+ * pages): it was never acknowledged (acks wait for the write and fdatasync of
+ * the whole group, commit record included), so it is dropped whole. Anything
+ * else (an invalid record with a committed group after it, damage in an
+ * earlier file) cannot be a torn write and is reported as corruption, because
+ * acknowledged records would be skipped. Version 1 files have no commit
+ * records: there an invalid record is a torn tail only if no valid record
+ * follows it.
  */
 import fs from 'node:fs';
 import type { Command } from '../types.ts';
@@ -15,9 +19,16 @@ import { decodeCommand } from './command-codec.ts';
 import {
   checkFileHeader,
   checkRecord,
+  commitGroupStart,
+  commitRecords,
   FILE_HEADER_BYTES,
+  findCommitRecord,
   findLaterRecord,
   headerFirstSeq,
+  headerVersion,
+  COMMIT_RECORD_BYTES,
+  isCommitPayload,
+  JOURNAL_VERSION_V1,
   listJournalFiles,
   RECORD_HEADER_BYTES,
   recordFault,
@@ -32,26 +43,39 @@ export class JournalCorruptError extends Error {
 }
 
 export interface FileScan {
-  /** Byte offset just past the last valid record (header size for an empty file). */
+  /** Byte offset just past the last valid record (version 2: of the last committed group; header size for an empty file). */
   validEnd: number;
-  /** Records found valid. */
+  /** Command records found valid (version 2: in committed groups). */
   records: number;
-  /** Sequence of the last valid record (0 when none). */
+  /** Sequence of the last of those records (0 when none). */
   lastSeq: number;
-  /** Why scanning stopped before the end of the file, when it did. */
+  /** Why scanning stopped before the end of the file, or dropped an uncommitted last group, when it did. */
   tornReason?: string;
   fileBytes: number;
+  /** Format version from the header (0 when the header is missing or bad). */
+  version: number;
 }
 
 /**
- * Walk the records of one file's bytes. `visit` gets (payloadStart, payloadEnd, seq)
- * for each valid record; scanning stops at the first invalid one, which is a torn
- * tail only if nothing valid follows it: when a later record continues the
- * sequence (findLaterRecord), the bytes are damaged in the middle and this throws
- * JournalCorruptError, so that no caller truncates journaled commands away.
+ * `visit(payloadStart, payloadEnd, seq, groupStart)` for each delivered
+ * record; groupStart is the file offset where its group begins (version 1:
+ * the record's own offset).
  */
-export function scanRecords(buf: Buffer, visit?: (start: number, end: number, seq: number) => void, label = 'journal file'): FileScan {
-  const scan: FileScan = { validEnd: FILE_HEADER_BYTES, records: 0, lastSeq: 0, fileBytes: buf.length };
+export type RecordVisitor = (start: number, end: number, seq: number, groupStart: number) => void;
+
+/**
+ * Walk the records of one file's bytes, calling `visit` for each valid
+ * (version 2: committed) command record. Scanning stops at the first invalid
+ * record. That is a torn tail only if nothing acknowledged can lie after it:
+ * version 2, no valid commit record of a later group follows (a commit record
+ * of the damaged group itself may, when its pages reached the disk out of
+ * order, but then nothing valid may follow that); version 1, no valid record
+ * continues the sequence (findLaterRecord). Otherwise the bytes are damaged in
+ * the middle and this throws JournalCorruptError, so that no caller truncates
+ * journaled commands away.
+ */
+export function scanRecords(buf: Buffer, visit?: RecordVisitor, label = 'journal file'): FileScan {
+  const scan: FileScan = { validEnd: FILE_HEADER_BYTES, records: 0, lastSeq: 0, fileBytes: buf.length, version: 0 };
   if (!checkFileHeader(buf)) {
     // The header is written before any record: one followed by a valid record was damaged, not torn.
     if (checkRecord(buf, FILE_HEADER_BYTES) > 0) throw new JournalCorruptError(`${label}: bad file header before valid records`);
@@ -59,6 +83,12 @@ export function scanRecords(buf: Buffer, visit?: (start: number, end: number, se
     scan.tornReason = buf.length < FILE_HEADER_BYTES ? 'short file header' : 'bad file header';
     return scan;
   }
+  scan.version = headerVersion(buf);
+  const grouped = scan.version !== JOURNAL_VERSION_V1;
+  // version 2: [start, end, seq] of the open group's records, delivered at its commit
+  const pending: number[] = [];
+  let groupStart = FILE_HEADER_BYTES;
+  let lastCmdSeq = 0;
   let p = FILE_HEADER_BYTES;
   const n = buf.length;
   while (p < n) {
@@ -67,25 +97,63 @@ export function scanRecords(buf: Buffer, visit?: (start: number, end: number, se
       scan.tornReason = recordFault(buf, p, end);
       break;
     }
-    const seq = buf.readDoubleLE(p + RECORD_HEADER_BYTES + 1);
-    if (seq <= scan.lastSeq) {
+    const start = p + RECORD_HEADER_BYTES;
+    const seq = buf.readDoubleLE(start + 1);
+    if (grouped && isCommitPayload(buf, start, end)) {
+      const count = pending.length / 3;
+      if (count === 0 || seq !== lastCmdSeq || commitGroupStart(buf, start) !== groupStart || commitRecords(buf, start) !== count) {
+        scan.tornReason = `commit record at ${p} does not match its group`;
+        break;
+      }
+      for (let i = 0; i < pending.length; i += 3) visit?.(pending[i]!, pending[i + 1]!, pending[i + 2]!, groupStart);
+      pending.length = 0;
+      scan.records += count;
+      scan.lastSeq = seq;
+      p = end;
+      scan.validEnd = p;
+      groupStart = p;
+      continue;
+    }
+    if (seq <= lastCmdSeq) {
       scan.tornReason = `sequence ${seq} not increasing at ${p}`;
       break;
     }
-    visit?.(p + RECORD_HEADER_BYTES, end, seq);
-    scan.lastSeq = seq;
-    scan.records++;
-    p = end;
-    scan.validEnd = p;
-  }
-  if (scan.tornReason !== undefined) {
-    const prevSeq = scan.records > 0 ? scan.lastSeq : headerFirstSeq(buf) - 1;
-    const later = findLaterRecord(buf, p, prevSeq);
-    if (later >= 0) {
-      throw new JournalCorruptError(
-        `${label}: ${scan.tornReason}, but a valid record (seq ${buf.readDoubleLE(later + RECORD_HEADER_BYTES + 1)}) follows at ${later}: damaged journal, not a torn tail`,
-      );
+    lastCmdSeq = seq;
+    if (grouped) pending.push(start, end, seq);
+    else {
+      visit?.(start, end, seq, p);
+      scan.lastSeq = seq;
+      scan.records++;
+      scan.validEnd = end;
     }
+    p = end;
+  }
+  if (scan.tornReason === undefined) {
+    // version 2: records after the last commit are a group whose commit record never reached the disk
+    if (pending.length > 0) scan.tornReason = `uncommitted group of ${pending.length / 3} records at ${groupStart}`;
+    return scan;
+  }
+  if (grouped) {
+    const c = findCommitRecord(buf, p + 1);
+    if (c >= 0) {
+      const cStart = c + RECORD_HEADER_BYTES;
+      const cSeq = buf.readDoubleLE(cStart + 1);
+      const closesThisGroup = commitGroupStart(buf, cStart) === groupStart;
+      const after = closesThisGroup ? findLaterRecord(buf, c + COMMIT_RECORD_BYTES - 1, cSeq) : -1;
+      if (!closesThisGroup || after >= 0) {
+        throw new JournalCorruptError(
+          `${label}: ${scan.tornReason}, but ${closesThisGroup ? `a valid record follows the group's commit at ${after}` : `a committed group (commit record at ${c}, seq ${cSeq}) follows`}: damaged journal, not a torn tail`,
+        );
+      }
+    }
+    return scan;
+  }
+  const prevSeq = scan.records > 0 ? scan.lastSeq : headerFirstSeq(buf) - 1;
+  const later = findLaterRecord(buf, p, prevSeq);
+  if (later >= 0) {
+    throw new JournalCorruptError(
+      `${label}: ${scan.tornReason}, but a valid record (seq ${buf.readDoubleLE(later + RECORD_HEADER_BYTES + 1)}) follows at ${later}: damaged journal, not a torn tail`,
+    );
   }
   return scan;
 }

@@ -19,12 +19,15 @@ import { ByteWriter } from './byte-buffer.ts';
 import { encodeCommand } from './command-codec.ts';
 import { crc32c } from './crc32c.ts';
 import {
+  COMMIT_RECORD_BYTES,
   FILE_HEADER_BYTES,
   fsyncDir,
   journalFileName,
   listJournalFiles,
   MAX_RECORD_BYTES,
+  JOURNAL_VERSION,
   RECORD_HEADER_BYTES,
+  writeCommitRecord,
   writeFileHeader,
 } from './journal-format.ts';
 import { scanRecords } from './journal-reader.ts';
@@ -67,6 +70,8 @@ export class JournalWriter implements CommandLog {
   private spare = new ByteWriter(256 * 1024);
   private curRecords = 0;
   private curFirstSeq = 0;
+  /** The reopened last file is of an older format: start a new file before the next group. */
+  private rollFirst = false;
   private waiting: FlushCb[] = [];
   private spareCbs: FlushCb[] = [];
   private inFlight = false;
@@ -98,7 +103,7 @@ export class JournalWriter implements CommandLog {
     const last = files[files.length - 1];
     if (last) {
       const buf = fs.readFileSync(last.path);
-      // Throws JournalCorruptError (never truncating) when valid records follow an invalid one.
+      // Throws JournalCorruptError (never truncating) when acknowledged records could follow the damage.
       const scan = scanRecords(buf, undefined, last.path);
       let lastSeq = scan.lastSeq;
       if (lastSeq === 0) {
@@ -107,6 +112,8 @@ export class JournalWriter implements CommandLog {
       }
       this.lastAppended = this.durable = lastSeq;
       this.fd = fs.openSync(last.path, 'r+');
+      // A version 1 file gets no commit records: its (truncated) tail stays as is and the next group starts a new file.
+      this.rollFirst = scan.version !== JOURNAL_VERSION && scan.validEnd >= FILE_HEADER_BYTES;
       this.filePath = last.path;
       if (scan.validEnd < FILE_HEADER_BYTES) {
         // Torn during creation: rewrite the header.
@@ -215,11 +222,15 @@ export class JournalWriter implements CommandLog {
     this.curRecords = 0;
     this.inFlight = true;
     try {
-      if (this.fd < 0 || this.filePos >= this.rollBytes) this.roll(this.curFirstSeq);
+      if (this.fd < 0 || this.filePos >= this.rollBytes || this.rollFirst) this.roll(this.curFirstSeq);
     } catch (e) {
       this.fail(e as Error, cbs);
       return;
     }
+    // The commit record ends the group: recovery counts the group only when it is on disk and matches.
+    group.ensure(COMMIT_RECORD_BYTES);
+    writeCommitRecord(group.buf, group.pos, groupLastSeq, this.filePos, records);
+    group.pos += COMMIT_RECORD_BYTES;
     const t0 = process.hrtime.bigint();
     const fd = this.fd;
     const len = group.pos;
@@ -281,6 +292,7 @@ export class JournalWriter implements CommandLog {
     this.fd = fd;
     this.filePath = p;
     this.filePos = FILE_HEADER_BYTES;
+    this.rollFirst = false;
     this.stats.files++;
   }
 

@@ -92,6 +92,8 @@ interface Rec {
   at: number;
   end: number;
   seq: number;
+  /** Offset where its group (one write, ended by a commit record) starts. */
+  group: number;
 }
 
 /** The valid records of the last journal file and the journal's last valid sequence. */
@@ -102,7 +104,7 @@ function lastFile(dir: string): { path: string; buf: Buffer; recs: Rec[]; validE
   const f = files[files.length - 1]!;
   const buf = fs.readFileSync(f.path);
   const recs: Rec[] = [];
-  const scan = scanRecords(buf, (start, end, seq) => recs.push({ at: start - RECORD_HEADER_BYTES, end, seq }));
+  const scan = scanRecords(buf, (start, end, seq, group) => recs.push({ at: start - RECORD_HEADER_BYTES, end, seq, group }));
   return { path: f.path, buf, recs, validEnd: scan.validEnd, lastSeq };
 }
 
@@ -125,7 +127,9 @@ export function tamperJournal(dir: string, kind: Tamper, rnd: () => number, keep
   if (kind === 'none') return { applied: 'none', expectLastSeq: f.lastSeq, detail: 'untouched' };
   const lastRec = f.recs[f.recs.length - 1];
   if (kind === 'cut-unacked') {
-    const victim = f.recs.find((r) => r.seq > keepSeq);
+    // Only a group with no acknowledged record can be torn: one with any was written (and synced) whole before its acks.
+    const ackedGroup = f.recs.filter((r) => r.seq <= keepSeq).pop()?.group ?? -1;
+    const victim = f.recs.find((r) => r.seq > keepSeq && r.group > ackedGroup);
     if (victim !== undefined) {
       const cutAt = victim.at + RECORD_HEADER_BYTES + Math.max(1, Math.floor((victim.end - victim.at - RECORD_HEADER_BYTES) / 2));
       const prev = f.recs[f.recs.indexOf(victim) - 1];

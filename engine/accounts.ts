@@ -111,18 +111,19 @@ export class Account {
     return old;
   }
 
-  retainTrade(t: TradeEvent): void {
-    this.trades.push(t);
+  /** Retains `t`, a trade of the symbol with dense index `symbolIndex`. */
+  retainTrade(t: TradeEvent, symbolIndex: number): void {
+    this.trades.push(t, symbolIndex);
   }
 
   /** Retained trades as snapshot rows (TradeRing.rows). */
-  tradeRows(symbolIndex: (symbol: string) => number): Float64Array {
-    return this.trades.rows(symbolIndex);
+  tradeRows(): Float64Array {
+    return this.trades.rows();
   }
 
-  /** Retained trades, oldest first. */
-  tradeList(): TradeEvent[] {
-    return this.trades.list();
+  /** Retained trades, oldest first; `symbols[i]` names the symbol of dense index i. */
+  tradeList(symbols: readonly string[]): TradeEvent[] {
+    return this.trades.list(symbols);
   }
 
   /** Retained terminal order slots, oldest first. */

@@ -300,8 +300,14 @@ export class ExchangeCore implements ExchangeApi {
       return;
     }
     for (let i = 0; i < g.cbs.length; i++) safeCall(g.cbs[i]!, g.results[i]!);
+    // Reports come in runs of one account (a command's own reports): look its history up once per run.
+    let hid = NaN;
+    let h: ExecHistory | undefined;
     for (const r of g.execs) {
-      const h = this.historyOf(r.accountId);
+      if (r.accountId !== hid || h === undefined) {
+        hid = r.accountId;
+        h = this.historyOf(hid);
+      }
       h.push(r);
       const subs = h.subs;
       for (let k = 0; k < subs.length; k++) safeCall(subs[k]!, r);

@@ -168,6 +168,8 @@ function result(code: Code, seq: number, ts: number, order: OrderView | undefine
 export class Exchange {
   private readonly symbolsByName = new Map<string, SymbolEngine>();
   private readonly symbolList: SymbolEngine[] = [];
+  /** Symbol names by dense index (symbolList's order): the names of retained trade rows. */
+  private readonly symbolNames: string[] = [];
   private readonly accounts = new Map<number, Account>();
   /** Order records (live and retained terminal ones) as columns, by slot. */
   private readonly store = new OrderStore();
@@ -527,8 +529,8 @@ export class Exchange {
     };
     if (this.cmdTrades === undefined) this.cmdTrades = [t];
     else this.cmdTrades.push(t);
-    ba.retainTrade(t);
-    if (sa !== ba) sa.retainTrade(t);
+    ba.retainTrade(t, si);
+    if (sa !== ba) sa.retainTrade(t, si);
     sym.onTrade(price, qty);
     this.listener.onTrade(t, sym);
     this.execFill(maker, t, 'MAKER', makerFee, seq, ts);
@@ -855,6 +857,7 @@ export class Exchange {
     if (this.symbolsByName.has(cfg.symbol)) throw new AurexError(Code.INVALID_CONFIG, `symbol ${cfg.symbol} declared twice`);
     const sym = new SymbolEngine(this.symbolList.length, cfg, this.makeBook(this.bookConfig));
     this.symbolList.push(sym);
+    this.symbolNames.push(cfg.symbol);
     this.symbolsByName.set(cfg.symbol, sym);
     for (const a of this.accounts.values()) a.addSymbolSlot();
     return sym;
@@ -916,7 +919,7 @@ export class Exchange {
   accountTrades(accountId: number, opts: { symbol?: string; limit?: number; afterTradeId?: number } = {}): TradeEvent[] {
     const acct = this.accounts.get(accountId);
     if (acct === undefined) return [];
-    let list = acct.tradeList();
+    let list = acct.tradeList(this.symbolNames);
     if (opts.symbol !== undefined) list = list.filter((t) => t.symbol === opts.symbol);
     if (opts.afterTradeId !== undefined) list = list.filter((t) => t.tradeId > opts.afterTradeId!);
     const limit = opts.limit ?? 100;
@@ -930,7 +933,7 @@ export class Exchange {
     const a = this.store.acct[o]!;
     if (accountId !== undefined && a.id !== accountId) return [];
     return a
-      .tradeList()
+      .tradeList(this.symbolNames)
       .filter((t) => t.buyOrderId === orderId || t.sellOrderId === orderId);
   }
 
@@ -1157,7 +1160,6 @@ export class Exchange {
       clientOrderIds.push(st.cid[o]!);
     }
     const orders: OrderColumns = { count, num, clientOrderIds };
-    const symIdx = (name: string): number => this.symbolsByName.get(name)!.idx;
     const accounts: AccountSnapshot[] = [...this.accounts.values()]
       .sort((a, b) => a.id - b.id)
       .map((a) => ({
@@ -1172,7 +1174,7 @@ export class Exchange {
         rateWindowStart: a.rateWindowStart,
         rateCount: a.rateCount,
         terminal: a.terminalList().map((o) => st.id[o]!),
-        trades: a.tradeRows(symIdx),
+        trades: a.tradeRows(),
       }));
     return {
       version: SNAPSHOT_VERSION,
@@ -1221,6 +1223,7 @@ export class Exchange {
     for (const s of this.symbolList) s.book.close();
     this.symbolsByName.clear();
     this.symbolList.length = 0;
+    this.symbolNames.length = 0;
     this.accounts.clear();
     this.orders.clear();
     this.byCid.clear();
@@ -1237,6 +1240,7 @@ export class Exchange {
       const cfg = validateSymbolConfig(ss.config);
       const sym = new SymbolEngine(this.symbolList.length, cfg, this.makeBook(this.bookConfig));
       this.symbolList.push(sym);
+      this.symbolNames.push(cfg.symbol);
       this.symbolsByName.set(cfg.symbol, sym);
       sym.halted = ss.halted;
       sym.mdSeq = ss.mdSeq;
@@ -1267,7 +1271,6 @@ export class Exchange {
       this.indexByName.set(is.name, idx);
     }
     const nSym = this.symbolList.length;
-    const symbolNames = this.symbolList.map((s) => s.symbol);
     for (const as of snap.accounts) {
       const a = new Account(as.accountId, as.cash, nSym, this.keepTrades);
       a.reservedCash = as.reservedCash;
@@ -1286,7 +1289,7 @@ export class Exchange {
       const rows = tr instanceof Float64Array ? tr : Array.isArray(tr) && tr.every((v) => typeof v === 'number') ? Float64Array.from(tr as number[]) : undefined;
       if (rows === undefined || rows.length % TRADE_W !== 0) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: malformed trade rows`);
       try {
-        a.trades.pushRows(rows, symbolNames);
+        a.trades.pushRows(rows, nSym);
       } catch (e) {
         throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: ${(e as Error).message}`);
       }

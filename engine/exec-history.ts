@@ -45,11 +45,15 @@ export type ExecListener = (r: ExecReport) => void;
 const PAGE_BITS = 6;
 const PAGE_ROWS = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_ROWS - 1;
+const NO_PAGE: Float64Array = new Float64Array(0);
 
 export class ExecHistory {
   private pages: Float64Array[] = [];
-  private cids: string[] = [];
-  private syms: string[] = [];
+  /** The page of the last row written (rows are written in ring order, so usually the next one's too). */
+  private page: Float64Array = NO_PAGE;
+  private pageNo = -1;
+  /** Row i's client order id at 2i and symbol at 2i + 1: one array (one cold line per report, not two). */
+  private refs: string[] = [];
   private head = 0;
   private size = 0;
   /** Live subscribers (an array: iterated for every report, rarely changed). */
@@ -75,7 +79,12 @@ export class ExecHistory {
       i = this.head;
       this.head = this.head + 1 === cap ? 0 : this.head + 1;
     }
-    const c = this.pages[i >> PAGE_BITS]!;
+    const pn = i >> PAGE_BITS;
+    if (pn !== this.pageNo) {
+      this.pageNo = pn;
+      this.page = this.pages[pn]!;
+    }
+    const c = this.page;
     const o = (i & PAGE_MASK) * W;
     c[o + C_ACCOUNT_SEQ] = r.accountSeq;
     c[o + C_SEQ] = r.seq;
@@ -97,8 +106,8 @@ export class ExecHistory {
       c[o + C_LIQUIDITY] = r.liquidity === 'MAKER' ? 1 : 2;
       c[o + C_FEE] = r.fee!;
     }
-    this.cids[i] = r.clientOrderId;
-    this.syms[i] = r.symbol;
+    this.refs[2 * i] = r.clientOrderId;
+    this.refs[2 * i + 1] = r.symbol;
   }
 
   private row(i: number): ExecReport {
@@ -113,8 +122,8 @@ export class ExecHistory {
       ts: c[o + C_TS]!,
       kind,
       orderId: c[o + C_ORDER_ID]!,
-      clientOrderId: this.cids[i]!,
-      symbol: this.syms[i]!,
+      clientOrderId: this.refs[2 * i]!,
+      symbol: this.refs[2 * i + 1]!,
       side: SIDE_NAMES[c[o + C_SIDE]!]!,
       orderKind: KIND_NAMES[c[o + C_ORDER_KIND]!]!,
       price: c[o + C_PRICE]!,

@@ -9,20 +9,25 @@ import { allocPage } from './page-pool.ts';
 
 /**
  * Row: tradeId, seq, ts, price, qty, buyOrderId, sellOrderId, buyAccountId,
- * sellAccountId, aggressor (0 BUY, 1 SELL), buyFee, sellFee.
+ * sellAccountId, aggressor (0 BUY, 1 SELL), buyFee, sellFee, symbol index (the
+ * symbol engine's dense index). The same layout as a snapshot row, so snapshots
+ * copy rows as they are; keeping the symbol as a number in the row (not a
+ * string in a side array) saves the ring one more cold cache line per trade.
  */
-const W = 12;
-/** Snapshot rows: the ring's row plus the symbol's index in the snapshot (engine/snapshot.ts AccountSnapshot.trades). */
-export const TRADE_W = W + 1;
-export const TR_SYMBOL = W;
+export const TRADE_W = 13;
+export const TR_SYMBOL = 12;
+const W = TRADE_W;
 /** Rows live in pages allocated on first use: growing never copies. */
 const PAGE_BITS = 5;
 const PAGE_ROWS = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_ROWS - 1;
+const NO_PAGE: Float64Array = new Float64Array(0);
 
 export class TradeRing {
   private pages: Float64Array[] = [];
-  private syms: string[] = [];
+  /** The page of the last row written (rows are written in ring order, so usually the next one's too). */
+  private page: Float64Array = NO_PAGE;
+  private pageNo = -1;
   private head = 0;
   private size = 0;
 
@@ -46,10 +51,20 @@ export class TradeRing {
     return i;
   }
 
-  push(t: TradeEvent): void {
+  private pageOf(i: number): Float64Array {
+    const n = i >> PAGE_BITS;
+    if (n !== this.pageNo) {
+      this.pageNo = n;
+      this.page = this.pages[n]!;
+    }
+    return this.page;
+  }
+
+  /** Retains `t`, a trade of the symbol with dense index `symbolIndex`. */
+  push(t: TradeEvent, symbolIndex: number): void {
     const i = this.nextIndex();
     if (i < 0) return;
-    const c = this.pages[i >> PAGE_BITS]!;
+    const c = this.pageOf(i);
     const o = (i & PAGE_MASK) * W;
     c[o] = t.tradeId;
     c[o + 1] = t.seq;
@@ -63,52 +78,41 @@ export class TradeRing {
     c[o + 9] = t.aggressor === 'BUY' ? 0 : 1;
     c[o + 10] = t.buyFee;
     c[o + 11] = t.sellFee;
-    this.syms[i] = t.symbol;
+    c[o + TR_SYMBOL] = symbolIndex;
   }
 
-  /**
-   * Retained trades, oldest first, as snapshot rows of TRADE_W float64s (the
-   * row layout below plus the symbol's index from `symbolIndex`).
-   */
-  rows(symbolIndex: (symbol: string) => number): Float64Array {
-    const out = new Float64Array(this.size * TRADE_W);
+  /** Retained trades, oldest first, as snapshot rows of TRADE_W float64s (the ring's rows as they are). */
+  rows(): Float64Array {
+    const out = new Float64Array(this.size * W);
+    const ring = this.size < this.cap ? this.size : this.cap;
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) % ring;
+      const o = (i & PAGE_MASK) * W;
+      out.set(this.pages[i >> PAGE_BITS]!.subarray(o, o + W), k * W);
+    }
+    return out;
+  }
+
+  /** Appends snapshot rows (oldest first) whose symbol indexes must be below `symbolCount`. */
+  pushRows(rows: Float64Array, symbolCount: number): void {
+    for (let b = 0; b < rows.length; b += W) {
+      const si = rows[b + TR_SYMBOL]!;
+      if (!(Number.isInteger(si) && si >= 0 && si < symbolCount)) throw new RangeError(`trade ${rows[b]}: unknown symbol index`);
+      const i = this.nextIndex();
+      if (i < 0) return;
+      this.pageOf(i).set(rows.subarray(b, b + W), (i & PAGE_MASK) * W);
+    }
+  }
+
+  /** Retained trades, oldest first, as fresh objects; `symbols[i]` names the symbol of dense index i. */
+  list(symbols: readonly string[]): TradeEvent[] {
+    const out: TradeEvent[] = [];
     const ring = this.size < this.cap ? this.size : this.cap;
     for (let k = 0; k < this.size; k++) {
       const i = (this.head + k) % ring;
       const c = this.pages[i >> PAGE_BITS]!;
       const o = (i & PAGE_MASK) * W;
-      const b = k * TRADE_W;
-      for (let f = 0; f < W; f++) out[b + f] = c[o + f]!;
-      out[b + TR_SYMBOL] = symbolIndex(this.syms[i]!);
-    }
-    return out;
-  }
-
-  /** Appends snapshot rows (oldest first), `symbols` naming the rows' symbol indexes. */
-  pushRows(rows: Float64Array, symbols: readonly string[]): void {
-    for (let b = 0; b < rows.length; b += TRADE_W) {
-      const sym = symbols[rows[b + TR_SYMBOL]!];
-      if (sym === undefined) throw new RangeError(`trade ${rows[b]}: unknown symbol index`);
-      this.pushFields(rows, b, sym);
-    }
-  }
-
-  private pushFields(src: ArrayLike<number>, b: number, symbol: string): void {
-    const i = this.nextIndex();
-    if (i < 0) return;
-    const c = this.pages[i >> PAGE_BITS]!;
-    const o = (i & PAGE_MASK) * W;
-    for (let f = 0; f < W; f++) c[o + f] = src[b + f]!;
-    this.syms[i] = symbol;
-  }
-
-  /** Retained trades, oldest first, as fresh objects. */
-  list(): TradeEvent[] {
-    const out: TradeEvent[] = [];
-    const ring = this.size < this.cap ? this.size : this.cap;
-    for (let k = 0; k < this.size; k++) {
-      const i = (this.head + k) % ring;
-      out.push(tradeOfRow(this.pages[i >> PAGE_BITS]!, (i & PAGE_MASK) * W, this.syms[i]!));
+      out.push(tradeOfRow(c, o, symbols[c[o + TR_SYMBOL]!]!));
     }
     return out;
   }

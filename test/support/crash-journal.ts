@@ -137,7 +137,8 @@ export function tamperJournal(dir: string, kind: Tamper, rnd: () => number, keep
       const dropped = f.recs.filter((r) => r.seq >= victim.seq).length;
       return {
         applied: 'cut-unacked',
-        expectLastSeq: prev?.seq ?? keepSeq,
+        // sequences are contiguous: without a record before it in this file, the previous file ends at victim.seq - 1
+        expectLastSeq: prev?.seq ?? victim.seq - 1,
         detail: `cut at byte ${cutAt} inside seq ${victim.seq} (${dropped} unacknowledged records dropped, acknowledged up to ${keepSeq})`,
       };
     }

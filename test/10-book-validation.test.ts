@@ -75,6 +75,24 @@ for (const impl of ['reference', 'native'] as BookImpl[]) {
       expect(book.orderCount()).to.equal(2);
     });
 
+    it('accepts valid rows that the native fast row check sends to the exact check (ignored fields, values in [2^52, 2^53))', () => {
+      const ops = new Float64Array(4 * OP_STRIDE);
+      writeOp(ops, 0, OpKind.NEW, 1, 7, Side.SELL, OrderType.LIMIT, 100, 5, 2 ** 52 + 2);
+      writeOp(ops, 1, OpKind.NEW, 2 ** 52 + 1, 7, Side.SELL, OrderType.LIMIT, 101, 5, 1);
+      // a CANCEL with garbage in every field it ignores
+      ops.set([OpKind.CANCEL, 1, NaN, -1, 0.5, Infinity, -3, 1e300], 2 * OP_STRIDE);
+      writeOp(ops, 3, OpKind.NEW, 3, 8, Side.BUY, OrderType.LIMIT, 101, 2, 3);
+      const b = createBook({}, impl);
+      try {
+        expect(b.process(ops, 4)).to.equal(11); // accepted+rested+level twice, cancelled+level, accepted+trade+level
+        expect(b.orderCount()).to.equal(1); // 1 cancelled; 3 took 2 of 2**52 + 1, which rests with 3
+        expect(b.bestAsk()).to.equal(101);
+        expect(b.bestAskQty()).to.equal(3);
+      } finally {
+        b.close();
+      }
+    });
+
     it('rejects malformed or crossed snapshots on restore and keeps the book', () => {
       const before = book.stateHash();
       const o = { id: 1, account: 1, side: Side.BUY, price: 10, remaining: 5, ts: 1 } as const;

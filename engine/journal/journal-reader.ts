@@ -19,6 +19,7 @@ import { decodeCommand } from './command-codec.ts';
 import {
   checkFileHeader,
   checkRecord,
+  COMMIT_RECORD_BYTES,
   commitGroupStart,
   commitRecords,
   FILE_HEADER_BYTES,
@@ -26,7 +27,6 @@ import {
   findLaterRecord,
   headerFirstSeq,
   headerVersion,
-  COMMIT_RECORD_BYTES,
   isCommitPayload,
   JOURNAL_VERSION_V1,
   listJournalFiles,

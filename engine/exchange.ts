@@ -101,7 +101,6 @@ import {
   type AccountSnapshot,
   type ExchangeSnapshot,
   type OrderColumns,
-  type OrderRecord,
 } from './snapshot.ts';
 
 /** Receives everything apply() produces, synchronously and in order. */
@@ -160,6 +159,13 @@ const OP_NEW = 0;
 const OP_CANCEL = 1;
 const OP_REPLACE = 2;
 const OP_TRIGGER = 3;
+
+/** A snapshot's rows as a Float64Array: as they are, or from a plain number array (a snapshot that went through JSON); else undefined. */
+function snapshotRows(v: unknown): Float64Array | undefined {
+  if (v instanceof Float64Array) return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return Float64Array.from(v as number[]);
+  return undefined;
+}
 
 function result(code: Code, seq: number, ts: number, order: OrderView | undefined, trades: TradeEvent[] | undefined): CommandResult {
   return { code, seq, ts, order, duplicate: undefined, trades, cancelled: undefined };
@@ -992,25 +998,27 @@ export class Exchange {
     const open = new Map<number, number>();
     const st = this.store;
     for (const slot of this.orders.slots()) {
-      const o = this.recordOf(slot);
+      const id = st.id[slot]!;
+      const reserved = st.reserved[slot]!;
+      const remaining = st.remaining[slot]!;
       const sym = st.sym[slot]!;
-      if (!o.live) {
-        if (o.reserved !== 0) bad.push(`order ${o.orderId} closed with reservation ${o.reserved}`);
+      if (!st.isLive(slot)) {
+        if (reserved !== 0) bad.push(`order ${id} closed with reservation ${reserved}`);
         continue;
       }
-      const aid = o.accountId;
+      const aid = st.acct[slot]!.id;
       open.set(aid, (open.get(aid) ?? 0) + 1);
-      if (o.side === 'BUY') {
-        resCash.set(aid, (resCash.get(aid) ?? 0) + o.reserved);
-        const need = buyReserve(o.resPrice, o.remainingQty, sym.tickSize, sym.maxFeeBps);
-        if (o.reserved !== need) bad.push(`buy order ${o.orderId} holds ${o.reserved}, needs ${need}`);
+      if (st.side[slot] === BUY) {
+        resCash.set(aid, (resCash.get(aid) ?? 0) + reserved);
+        const need = buyReserve(st.resPrice[slot]!, remaining, sym.tickSize, sym.maxFeeBps);
+        if (reserved !== need) bad.push(`buy order ${id} holds ${reserved}, needs ${need}`);
       } else {
         const k = `${aid}:${sym.idx}`;
-        resShares.set(k, (resShares.get(k) ?? 0) + o.reserved);
-        if (o.reserved !== o.remainingQty) bad.push(`sell order ${o.orderId} holds ${o.reserved} shares, remaining ${o.remainingQty}`);
+        resShares.set(k, (resShares.get(k) ?? 0) + reserved);
+        if (reserved !== remaining) bad.push(`sell order ${id} holds ${reserved} shares, remaining ${remaining}`);
       }
-      if (!o.pendingStop && sym.book.orderInfo(o.orderId)?.remaining !== o.remainingQty) bad.push(`order ${o.orderId} not on the book as expected`);
-      if (this.byCid.find(aid, o.clientOrderId) !== slot) bad.push(`order ${o.orderId} not found by its client id`);
+      if (!st.isPendingStop(slot) && sym.book.orderInfo(id)?.remaining !== remaining) bad.push(`order ${id} not on the book as expected`);
+      if (this.byCid.find(aid, st.cid[slot]!) !== slot) bad.push(`order ${id} not found by its client id`);
     }
     for (const a of this.accounts.values()) {
       if (a.cash < 0) bad.push(`account ${a.id} cash ${a.cash} < 0`);
@@ -1092,38 +1100,6 @@ export class Exchange {
       this.snapBooks[s.idx] = buf;
     }
     return s.book.snapshotRows(buf);
-  }
-
-  /** An order's full record (public view + engine-private fields), as snapshotted. */
-  private recordOf(o: number): OrderRecord {
-    const st = this.store;
-    const fl = st.flags[o]!;
-    // One literal in OrderView's key order plus the private fields (the codec and the state hash rely on key order).
-    return {
-      orderId: st.id[o]!,
-      clientOrderId: st.cid[o]!,
-      accountId: st.acct[o]!.id,
-      symbol: st.sym[o]!.symbol,
-      side: st.side[o] === BUY ? 'BUY' : 'SELL',
-      kind: KIND_NAMES[st.kind[o]!]!,
-      price: st.price[o]!,
-      stopPrice: st.stopPrice[o]!,
-      postOnly: (fl & F_POST_ONLY) !== 0,
-      qty: st.qty[o]!,
-      filledQty: st.filled[o]!,
-      remainingQty: st.remaining[o]!,
-      filledNotionalTicks: st.notional[o]!,
-      status: STATUS_NAMES[st.status[o]!]!,
-      code: st.code[o]! as Code,
-      createdTs: st.createdTs[o]!,
-      updatedTs: st.updatedTs[o]!,
-      lastSeq: st.lastSeq[o]!,
-      resPrice: st.resPrice[o]!,
-      reserved: st.reserved[o]!,
-      bookType: st.bookType[o]!,
-      live: (fl & F_LIVE) !== 0,
-      pendingStop: (fl & F_PENDING_STOP) !== 0,
-    };
   }
 
   private snapshotWith(books: boolean, reuse = false): ExchangeSnapshot {
@@ -1254,11 +1230,9 @@ export class Exchange {
       sym.high = ss.high;
       sym.low = ss.low;
       sym.tradeCount = ss.tradeCount;
-      // rows; a plain number array is accepted too (a snapshot that went through JSON)
-      const rows: unknown = ss.book;
-      if (rows instanceof Float64Array) sym.book.restoreRows(rows);
-      else if (Array.isArray(rows) && rows.every((v) => typeof v === 'number')) sym.book.restoreRows(Float64Array.from(rows as number[]));
-      else throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${cfg.symbol}: book rows missing`);
+      const rows = snapshotRows(ss.book);
+      if (rows === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${cfg.symbol}: book rows missing`);
+      sym.book.restoreRows(rows);
     }
     for (const is of snap.indices) {
       const idx = new MarketIndex({ name: is.name, base: is.base } as IndexConfig);
@@ -1284,9 +1258,7 @@ export class Exchange {
       a.execSeq = as.execSeq;
       a.rateWindowStart = as.rateWindowStart;
       a.rateCount = as.rateCount;
-      // rows; a plain number array is accepted too (a snapshot that went through JSON)
-      const tr: unknown = as.trades;
-      const rows = tr instanceof Float64Array ? tr : Array.isArray(tr) && tr.every((v) => typeof v === 'number') ? Float64Array.from(tr as number[]) : undefined;
+      const rows = snapshotRows(as.trades);
       if (rows === undefined || rows.length % TRADE_W !== 0) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: malformed trade rows`);
       try {
         a.trades.pushRows(rows, nSym);
@@ -1297,10 +1269,8 @@ export class Exchange {
     }
     const st = this.store;
     const { count, clientOrderIds } = snap.orders ?? ({} as OrderColumns);
-    // a plain number array is accepted too (a snapshot that went through JSON)
-    const rawNum: unknown = snap.orders?.num;
-    const num = Array.isArray(rawNum) && rawNum.every((v) => typeof v === 'number') ? Float64Array.from(rawNum as number[]) : rawNum;
-    if (!Number.isSafeInteger(count) || count < 0 || !(num instanceof Float64Array) || num.length !== count * ORDER_W || !Array.isArray(clientOrderIds) || clientOrderIds.length !== count) {
+    const num = snapshotRows(snap.orders?.num);
+    if (!Number.isSafeInteger(count) || count < 0 || num === undefined || num.length !== count * ORDER_W || !Array.isArray(clientOrderIds) || clientOrderIds.length !== count) {
       throw new AurexError(Code.INVALID_ARGUMENT, 'snapshot orders: malformed columns');
     }
     st.reserve(count);

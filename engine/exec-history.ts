@@ -8,7 +8,7 @@
  */
 import type { Code } from './codes.ts';
 import type { ExecReport } from './types.ts';
-import { allocPage } from './page-pool.ts';
+import { PagedRing } from './paged-ring.ts';
 import { BUY, EXEC_KIND_NAMES, execKindCode, KIND_NAMES, kindCode, SELL, SIDE_NAMES, STATUS_NAMES, statusCode } from './order.ts';
 
 // columns of one row
@@ -36,56 +36,25 @@ const W = 18;
 
 export type ExecListener = (r: ExecReport) => void;
 
-/**
- * Rows live in fixed pages allocated on first use: growing never copies, and an
- * account that only ever sees a few reports holds one small page (the previous
- * doubling array re-allocated and copied ~2x the final size per account, which
- * was 10% of the engine bench).
- */
-const PAGE_BITS = 6;
-const PAGE_ROWS = 1 << PAGE_BITS;
-const PAGE_MASK = PAGE_ROWS - 1;
-const NO_PAGE: Float64Array = new Float64Array(0);
-
-export class ExecHistory {
-  private pages: Float64Array[] = [];
-  /** The page of the last row written (rows are written in ring order, so usually the next one's too). */
-  private page: Float64Array = NO_PAGE;
-  private pageNo = -1;
+/** An account's report rows; the ring is the class itself (no object between the history and its pages). */
+export class ExecHistory extends PagedRing {
   /** Row i's client order id at 2i and symbol at 2i + 1: one array (one cold line per report, not two). */
   private refs: string[] = [];
-  private head = 0;
-  private size = 0;
   /** Live subscribers (an array: iterated for every report, rarely changed). */
   subs: ExecListener[] = [];
 
   constructor(
     readonly accountId: number,
-    private readonly cap: number,
-  ) {}
-
-  get length(): number {
-    return this.size;
+    cap: number,
+  ) {
+    super(cap, W, 6);
   }
 
   push(r: ExecReport): void {
-    const cap = this.cap;
-    if (cap <= 0) return;
-    let i: number;
-    if (this.size < cap) {
-      i = this.size++;
-      if ((i & PAGE_MASK) === 0) this.pages.push(allocPage(Math.min(PAGE_ROWS, cap - i) * W));
-    } else {
-      i = this.head;
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
-    }
-    const pn = i >> PAGE_BITS;
-    if (pn !== this.pageNo) {
-      this.pageNo = pn;
-      this.page = this.pages[pn]!;
-    }
-    const c = this.page;
-    const o = (i & PAGE_MASK) * W;
+    const i = this.next();
+    if (i < 0) return;
+    const c = this.pageOf(i);
+    const o = this.offsetOf(i);
     c[o + C_ACCOUNT_SEQ] = r.accountSeq;
     c[o + C_SEQ] = r.seq;
     c[o + C_TS] = r.ts;
@@ -111,8 +80,8 @@ export class ExecHistory {
   }
 
   private row(i: number): ExecReport {
-    const c = this.pages[i >> PAGE_BITS]!;
-    const o = (i & PAGE_MASK) * W;
+    const c = this.pageOf(i);
+    const o = this.offsetOf(i);
     const kind = EXEC_KIND_NAMES[c[o + C_KIND]!]!;
     const fill = kind === 'FILL';
     return {
@@ -143,11 +112,9 @@ export class ExecHistory {
   /** Retained reports with accountSeq > fromSeq, oldest first, as fresh objects. */
   since(fromSeq: number): ExecReport[] {
     const out: ExecReport[] = [];
-    const n = this.size;
-    const ring = this.size < this.cap ? n : this.cap;
-    for (let k = 0; k < n; k++) {
-      const i = (this.head + k) % ring;
-      if (this.pages[i >> PAGE_BITS]![(i & PAGE_MASK) * W + C_ACCOUNT_SEQ]! > fromSeq) out.push(this.row(i));
+    for (let k = 0; k < this.size; k++) {
+      const i = this.at(k);
+      if (this.pageOf(i)[this.offsetOf(i) + C_ACCOUNT_SEQ]! > fromSeq) out.push(this.row(i));
     }
     return out;
   }

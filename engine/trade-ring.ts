@@ -5,7 +5,7 @@
  * the order path. Objects are rebuilt for queries and snapshots.
  */
 import type { Side, TradeEvent } from './types.ts';
-import { allocPage } from './page-pool.ts';
+import { PagedRing } from './paged-ring.ts';
 
 /**
  * Row: tradeId, seq, ts, price, qty, buyOrderId, sellOrderId, buyAccountId,
@@ -17,55 +17,19 @@ import { allocPage } from './page-pool.ts';
 export const TRADE_W = 13;
 export const TR_SYMBOL = 12;
 const W = TRADE_W;
-/** Rows live in pages allocated on first use: growing never copies. */
-const PAGE_BITS = 5;
-const PAGE_ROWS = 1 << PAGE_BITS;
-const PAGE_MASK = PAGE_ROWS - 1;
-const NO_PAGE: Float64Array = new Float64Array(0);
 
-export class TradeRing {
-  private pages: Float64Array[] = [];
-  /** The page of the last row written (rows are written in ring order, so usually the next one's too). */
-  private page: Float64Array = NO_PAGE;
-  private pageNo = -1;
-  private head = 0;
-  private size = 0;
-
-  constructor(private readonly cap: number) {}
-
-  get length(): number {
-    return this.size;
-  }
-
-  /** The ring index the next trade goes to (growing by a page, or overwriting the oldest); -1 when nothing is kept. */
-  private nextIndex(): number {
-    const cap = this.cap;
-    if (cap <= 0) return -1;
-    if (this.size < cap) {
-      const i = this.size++;
-      if ((i & PAGE_MASK) === 0) this.pages.push(allocPage(Math.min(PAGE_ROWS, cap - i) * W));
-      return i;
-    }
-    const i = this.head;
-    this.head = this.head + 1 === cap ? 0 : this.head + 1;
-    return i;
-  }
-
-  private pageOf(i: number): Float64Array {
-    const n = i >> PAGE_BITS;
-    if (n !== this.pageNo) {
-      this.pageNo = n;
-      this.page = this.pages[n]!;
-    }
-    return this.page;
+/** An account's trade rows; the ring is the class itself (no object between the account's ring and its pages). */
+export class TradeRing extends PagedRing {
+  constructor(cap: number) {
+    super(cap, W, 5);
   }
 
   /** Retains `t`, a trade of the symbol with dense index `symbolIndex`. */
   push(t: TradeEvent, symbolIndex: number): void {
-    const i = this.nextIndex();
+    const i = this.next();
     if (i < 0) return;
     const c = this.pageOf(i);
-    const o = (i & PAGE_MASK) * W;
+    const o = this.offsetOf(i);
     c[o] = t.tradeId;
     c[o + 1] = t.seq;
     c[o + 2] = t.ts;
@@ -84,11 +48,12 @@ export class TradeRing {
   /** Retained trades, oldest first, as snapshot rows of TRADE_W float64s (the ring's rows as they are). */
   rows(): Float64Array {
     const out = new Float64Array(this.size * W);
-    const ring = this.size < this.cap ? this.size : this.cap;
     for (let k = 0; k < this.size; k++) {
-      const i = (this.head + k) % ring;
-      const o = (i & PAGE_MASK) * W;
-      out.set(this.pages[i >> PAGE_BITS]!.subarray(o, o + W), k * W);
+      const i = this.at(k);
+      const c = this.pageOf(i);
+      const o = this.offsetOf(i);
+      const b = k * W;
+      for (let f = 0; f < W; f++) out[b + f] = c[o + f]!;
     }
     return out;
   }
@@ -98,20 +63,21 @@ export class TradeRing {
     for (let b = 0; b < rows.length; b += W) {
       const si = rows[b + TR_SYMBOL]!;
       if (!(Number.isInteger(si) && si >= 0 && si < symbolCount)) throw new RangeError(`trade ${rows[b]}: unknown symbol index`);
-      const i = this.nextIndex();
+      const i = this.next();
       if (i < 0) return;
-      this.pageOf(i).set(rows.subarray(b, b + W), (i & PAGE_MASK) * W);
+      const c = this.pageOf(i);
+      const o = this.offsetOf(i);
+      for (let f = 0; f < W; f++) c[o + f] = rows[b + f]!;
     }
   }
 
   /** Retained trades, oldest first, as fresh objects; `symbols[i]` names the symbol of dense index i. */
   list(symbols: readonly string[]): TradeEvent[] {
     const out: TradeEvent[] = [];
-    const ring = this.size < this.cap ? this.size : this.cap;
     for (let k = 0; k < this.size; k++) {
-      const i = (this.head + k) % ring;
-      const c = this.pages[i >> PAGE_BITS]!;
-      const o = (i & PAGE_MASK) * W;
+      const i = this.at(k);
+      const c = this.pageOf(i);
+      const o = this.offsetOf(i);
       out.push(tradeOfRow(c, o, symbols[c[o + TR_SYMBOL]!]!));
     }
     return out;

@@ -367,9 +367,9 @@ napi_value Snapshot(napi_env env, napi_callback_info info) {
   const uint64_t n = e->book->orderCount();
   void* data = nullptr;
   napi_value ab, ta;
-  CHECK(napi_create_arraybuffer(env, n * 6 * sizeof(double), &data, &ab));
+  CHECK(napi_create_arraybuffer(env, n * aurex::REST_STRIDE * sizeof(double), &data, &ab));
   if (!snapshotRows(env, e->book, static_cast<double*>(data), data ? n : 0, n)) return nullptr;
-  CHECK(napi_create_typedarray(env, napi_float64_array, n * 6, ab, 0, &ta));
+  CHECK(napi_create_typedarray(env, napi_float64_array, n * aurex::REST_STRIDE, ab, 0, &ta));
   return ta;
 }
 
@@ -384,7 +384,7 @@ napi_value SnapshotInto(napi_env env, napi_callback_info info) {
   double* d = nullptr;
   if (a.n < 2 || !f64Array(env, a.v[1], &d, &len)) return nullptr;
   const uint64_t n = e->book->orderCount();
-  if (len / 6 < n || (n != 0 && d == nullptr)) return num(env, -1);
+  if (len / aurex::REST_STRIDE < n || (n != 0 && d == nullptr)) return num(env, -1);
   if (!snapshotRows(env, e->book, d, n, n)) return nullptr;
   return num(env, static_cast<double>(n));
 }
@@ -399,7 +399,7 @@ napi_value Restore(napi_env env, napi_callback_info info) {
   double* d = nullptr;
   if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
   uint32_t n = u32(env, a.v[2]);
-  if (n > len / 6) n = static_cast<uint32_t>(len / 6);
+  if (n > len / aurex::REST_STRIDE) n = static_cast<uint32_t>(len / aurex::REST_STRIDE);
   uint32_t row = 0;
   int32_t code = 0;
   napi_value r;

@@ -714,7 +714,7 @@ uint64_t Book::snapshot(double* out, uint64_t capRows) const {
       for (uint32_t sl = s.at(static_cast<uint32_t>(p)).head; sl != NIL; sl = pool_[sl].next, k++) {
         if (k >= capRows) continue;  // keep counting: the caller learns the real size
         const Order& o = pool_[sl];
-        double* r = out + k * 6;
+        double* r = out + k * REST_STRIDE;
         r[0] = static_cast<double>(o.id);
         r[1] = static_cast<double>(o.account);
         r[2] = o.side;
@@ -760,7 +760,7 @@ Book::RestoreStatus Book::restore(const double* rows, uint32_t n, uint32_t* badR
   // index outside the level pages: check every value before touching the book.
   double bestBid = -1, bestAsk = static_cast<double>(maxPrice_) + 1;
   for (uint32_t i = 0; i < n; i++) {
-    const double* r = rows + static_cast<uint64_t>(i) * 6;
+    const double* r = rows + static_cast<uint64_t>(i) * REST_STRIDE;
     int32_t c = restoreRowError(r);
     if (c == 0) {
       if (r[2] == 0 && r[3] > bestBid) bestBid = r[3];
@@ -775,7 +775,7 @@ Book::RestoreStatus Book::restore(const double* rows, uint32_t n, uint32_t* badR
   }
   clear();
   for (uint32_t i = 0; i < n; i++) {
-    const double* r = rows + static_cast<uint64_t>(i) * 6;
+    const double* r = rows + static_cast<uint64_t>(i) * REST_STRIDE;
     const int64_t id = static_cast<int64_t>(r[0]);
     // Duplicates need the id index, which only exists once rows are loaded.
     if (id > maxIdSeen_) maxIdSeen_ = id;

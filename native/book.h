@@ -13,6 +13,8 @@ namespace aurex {
 constexpr uint32_t NIL = 0xffffffffu;
 constexpr int OP_STRIDE = 8;
 constexpr int EV_STRIDE = 8;
+// A resting order in snapshot()/restore() rows: [id, account, side, price, remaining, ts].
+constexpr int REST_STRIDE = 6;
 
 constexpr double OP_NEW = 1, OP_CANCEL = 2, OP_REPLACE = 3;
 enum EvKind : int { EV_ACCEPTED = 1, EV_REJECTED = 2, EV_TRADE = 3, EV_CANCELLED = 4, EV_REPLACED = 5, EV_LEVEL = 6, EV_RESTED = 7 };

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ByteReader, ByteWriter } from '../engine/journal/byte-buffer.ts';
@@ -23,10 +22,7 @@ import { Code } from '../engine/codes.ts';
 import { ExchangeCore } from '../engine/core.ts';
 import type { Command } from '../engine/types.ts';
 import { everyCommandVariant, orderCmd } from './support/durability-fixtures.ts';
-
-function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'aurex-journal-'));
-}
+import { tempDirs } from './support/temp-dirs.ts';
 
 function readAll(dir: string, from = 0): { cmds: Command[]; stats: ReturnType<typeof readJournal> } {
   const cmds: Command[] = [];
@@ -35,13 +31,7 @@ function readAll(dir: string, from = 0): { cmds: Command[]; stats: ReturnType<ty
 }
 
 describe('60 journal: codec, CRC, writer, reader', () => {
-  const dirs: string[] = [];
-  const mk = () => {
-    const d = tmpDir();
-    dirs.push(d);
-    return d;
-  };
-  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const mk = tempDirs('aurex-journal-');
 
   it('CRC-32C matches the standard check value and handles offsets', () => {
     const b = Buffer.from('xx123456789yy');
@@ -274,13 +264,7 @@ const bigSymbolConfig = (symbol: string) => ({
 });
 
 describe('60 journal: records that cannot be written, damage that is not a torn tail, codec strictness', () => {
-  const dirs: string[] = [];
-  const mk = () => {
-    const d = tmpDir();
-    dirs.push(d);
-    return d;
-  };
-  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const mk = tempDirs('aurex-journal-');
 
   it('the edge refuses an addSymbol the journal cannot encode: the journal stays whole and later commands are acknowledged', async () => {
     const dir = mk();
@@ -551,13 +535,7 @@ describe('60 journal: records that cannot be written, damage that is not a torn 
 });
 
 describe('60 journal cursor: retention under the cursor, damage while tailing', () => {
-  const dirs: string[] = [];
-  const mk = () => {
-    const d = tmpDir();
-    dirs.push(d);
-    return d;
-  };
-  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const mk = tempDirs('aurex-journal-');
 
   it('continues in the next file when retention removes the file it has fully read', async () => {
     const dir = mk();

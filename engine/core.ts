@@ -200,10 +200,10 @@ export class ExchangeCore implements ExchangeApi {
    * Recovery: applies an already-stamped command (from the journal) without
    * logging or publishing. Its execution reports go into the resume history.
    */
-  replay(cmd: Command): CommandResult {
+  replay(cmd: Command): Code {
     this.exchange.setListener(this.replayListener);
     try {
-      const r = this.exchange.apply(cmd);
+      const r = this.exchange.replay(cmd);
       this.seq = cmd.seq!;
       if (cmd.ts! > this.lastTs) this.lastTs = cmd.ts!;
       return r;

@@ -46,13 +46,14 @@ export function encodeOrderResponseFrom(b: Buffer, o: number, corrId: number, re
   return FRAME_SIZE.OrderResponse;
 }
 
-export function encodeExecutionReportFrom(b: Buffer, o: number, r: ExecReport, symbolId: number): number {
+/** `wireCid`: the report's client order id as the wire u64 (clientOrderIdToWire of r.clientOrderId). */
+export function encodeExecutionReportFrom(b: Buffer, o: number, r: ExecReport, symbolId: number, wireCid: number): number {
   const p = writeHeader(b, o, MsgType.ExecutionReport, Size.ExecutionReport);
   writeU64(b, p, r.accountSeq);
   writeU64(b, p + 8, r.seq);
   writeU64(b, p + 16, r.ts);
   writeU64(b, p + 24, r.orderId);
-  writeU64(b, p + 32, clientOrderIdToWire(r.clientOrderId));
+  writeU64(b, p + 32, wireCid);
   writeU64(b, p + 40, r.price);
   writeU64(b, p + 48, r.qty);
   writeU64(b, p + 56, r.filledQty);

@@ -15,6 +15,7 @@ import type { CancelCmd, CommandResult, ExecReport, MarketDataUpdate, NewOrderCm
 import {
   FRAME_SIZE,
   clientOrderIdToString,
+  clientOrderIdToWire,
   decodeCancel,
   decodeLogin,
   decodeMarketDataSubscribe,
@@ -58,6 +59,9 @@ const enum State {
 }
 
 // Endpoint names given to the auth manager (its classifier maps them to order / query).
+/** Entries of a session's order id -> wire client order id cache (a power of two). */
+const CID_CACHE = 1024;
+
 const EP_LOGIN = 'tcp.Login';
 const EP_ORDER = 'tcp.NewOrder';
 const EP_QUERY = 'tcp.QueryOrder';
@@ -115,6 +119,12 @@ export class TcpSession {
   private pendHead = 0;
   private pendCount = 0;
   private readonly onEngineResult = (res: CommandResult): void => this.engineResult(res);
+
+  // Wire client order ids of this session's recent orders, direct-mapped by order id: an order's
+  // execution reports follow its Order Response, so they take the u64 the client sent instead of
+  // parsing the engine's decimal string again (a miss, e.g. another gateway's order, parses).
+  private readonly cidOrder = new Float64Array(CID_CACHE);
+  private readonly cidWire = new Float64Array(CID_CACHE);
 
   // Reused decode targets: nothing is allocated per request before the engine command.
   private readonly mSubmit = newOrderSubmit();
@@ -482,12 +492,21 @@ export class TcpSession {
     const b = this.reserve(FRAME_SIZE.OrderResponse);
     this.out.pos += encodeOrderResponseFrom(b, this.out.pos, corrId, reqType, res);
     this.markDirty();
+    // A submit's correlation id is its client order id (also for a duplicate: same id, same order).
+    const ord = res.order;
+    if (reqType === MsgType.OrderSubmit && ord !== undefined && ord.orderId !== 0) {
+      const k = ord.orderId & (CID_CACHE - 1);
+      this.cidOrder[k] = ord.orderId;
+      this.cidWire[k] = corrId;
+    }
   }
 
   private onExec(r: ExecReport): void {
     if (this.state >= State.CLOSING) return;
     const b = this.reserve(FRAME_SIZE.ExecutionReport);
-    this.out.pos += encodeExecutionReportFrom(b, this.out.pos, r, this.ctx.directory.id(r.symbol));
+    const k = r.orderId & (CID_CACHE - 1);
+    const wireCid = this.cidOrder[k] === r.orderId && r.orderId !== 0 ? this.cidWire[k]! : clientOrderIdToWire(r.clientOrderId);
+    this.out.pos += encodeExecutionReportFrom(b, this.out.pos, r, this.ctx.directory.id(r.symbol), wireCid);
     this.markDirty();
   }
 

@@ -246,6 +246,44 @@ describe('20 engine: snapshot + restore continues identically (property)', funct
   }
 });
 
+describe('20 engine: replay() is apply() without the result view', () => {
+  for (const book of BOOKS) {
+    it(`${book}: same codes, reports, trades and stateHash as apply() on the same stream`, () => {
+      const r = new Prng(31);
+      const st = new Stream(r);
+      const live = new Recorder(new Exchange({ ...OPTS, market: MARKET, book }));
+      const quiet = new Exchange({ ...OPTS, market: MARKET, book });
+      const heard: string[] = [];
+      quiet.setListener({
+        onExec: (e) => void heard.push('E' + JSON.stringify(e)),
+        onTrade: (t) => void heard.push('T' + JSON.stringify(t)),
+        onSymbolChanged: (s) => void heard.push('S' + s.symbol + ':' + s.mdSeq),
+      });
+      let withView = 0;
+      const setup = st.setup();
+      for (let i = 0; i < setup.length + 4_000; i++) {
+        const c = i < setup.length ? setup[i]! : st.next();
+        live.apply(c);
+        const out = live.take();
+        const res = JSON.parse(out[out.length - 1]!.slice(1)) as { code: number; order?: unknown };
+        if (res.order !== undefined) withView++;
+        const code = quiet.replay({ ...c } as Command);
+        expect(code, `op ${i} (${c.type})`).to.equal(res.code);
+        expect(heard.splice(0).join('\n'), `op ${i} (${c.type}) events`).to.equal(out.slice(0, -1).join('\n'));
+        if (i % 500 === 0) expect(quiet.stateHash(), `op ${i}`).to.equal(live.ex.stateHash());
+      }
+      expect(withView).to.be.above(1_000);
+      expect(quiet.stateHash()).to.equal(live.ex.stateHash());
+      expect(quiet.checkInvariants()).to.deep.equal([]);
+      // after a replay, apply() builds result views again
+      const again = quiet.apply({ type: 'deposit', seq: quiet.lastSeq() + 1, ts: quiet.lastTimestamp(), accountId: 1, amount: 1 } as Command);
+      expect(again.code).to.equal(Code.OK);
+      live.ex.close();
+      quiet.close();
+    });
+  }
+});
+
 describe('20 engine: snapshot book rows', () => {
   function busy(book: 'native' | 'reference'): Exchange {
     const r = new Prng(99);

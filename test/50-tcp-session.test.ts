@@ -210,6 +210,31 @@ describe('50 tcp session (live gateway, real engine and auth)', function () {
     expect(codeName(unknown.code)).to.equal('UNKNOWN_ORDER');
   });
 
+  it('puts the right wire client order id in reports of orders this session did and did not submit', async () => {
+    const a = await client(alice);
+    const reports: ExecutionReportMsg[] = [];
+    a.on('execReport', (r: ExecutionReportMsg) => reports.push(r));
+    // Orders of the same account entered elsewhere (another gateway): a decimal id reads as its u64, another as 0.
+    const viaEngine = async (clientOrderId: string, price: number): Promise<number> => {
+      const r = await stack.core.executeAsync({ type: 'new', accountId: alice.accountId, clientOrderId, symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price, qty: 1 });
+      expect(r.code).to.equal(Code.OK);
+      return r.order!.orderId;
+    };
+    const numeric = await viaEngine('7001', 9_001);
+    const text = await viaEngine('grpc-order-1', 9_002);
+    // More orders than the session's order id -> client order id cache has entries: later ones evict earlier ones.
+    const mine: { orderId: number; cid: number }[] = [];
+    const acks = await Promise.all(
+      Array.from({ length: 2500 }, (_, i) => a.submit({ clientOrderId: 80_000 + 3 * i, symbol: 'AAA', side: 'BUY', price: 9_003 + (i % 20), qty: 1 })),
+    );
+    acks.forEach((ack, i) => mine.push({ orderId: ack.orderId, cid: 80_000 + 3 * i }));
+    for (const id of [numeric, text, ...mine.slice(0, 5).map((m) => m.orderId)]) expect((await a.cancel({ orderId: id })).code).to.equal(Code.OK);
+    await waitFor(() => reports.filter((r) => r.kind === 'CANCELLED').length === 7, 5000, 'cancel reports');
+    const cidOf = new Map<number, number>([[numeric, 7001], [text, 0], ...mine.map((m): [number, number] => [m.orderId, m.cid])]);
+    for (const r of reports) expect(r.clientOrderId, `order ${r.orderId} ${r.kind}`).to.equal(cidOf.get(r.orderId));
+    expect(reports.filter((r) => r.kind === 'ACCEPTED')).to.have.length(2502);
+  });
+
   it('answers bad requests with a Reject carrying the type, code and correlation id; nothing reaches the engine', async () => {
     const p = await raw();
     await p.login(alice.token);

@@ -4,7 +4,7 @@
  * ExchangeCore wires the same functions around its own Exchange.
  */
 import type { Exchange } from '../exchange.ts';
-import type { CommandResult } from '../types.ts';
+import type { Code } from '../codes.ts';
 import type { RecoverableEngine } from './recovery.ts';
 import type { SnapshotCapture } from './snapshot-scheduler.ts';
 import { decodeExchangeSnapshot, encodeExchangeSnapshot } from './snapshot-codec.ts';
@@ -35,9 +35,9 @@ export class SnapshotCapturer {
 }
 
 /** Recovery target backed by a (fresh) Exchange: restore decodes, replay applies. */
-export function recoverableExchange(ex: Exchange): RecoverableEngine & { replay(cmd: Parameters<Exchange['apply']>[0]): CommandResult } {
+export function recoverableExchange(ex: Exchange): RecoverableEngine & { replay(cmd: Parameters<Exchange['apply']>[0]): Code } {
   return {
     restore: (payload) => ex.restore(decodeExchangeSnapshot(payload)),
-    replay: (cmd) => ex.apply(cmd),
+    replay: (cmd) => ex.replay(cmd),
   };
 }

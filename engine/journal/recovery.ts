@@ -14,8 +14,8 @@ import { SnapshotStore } from './snapshot-store.ts';
 export interface RecoverableEngine {
   /** Replace the whole state with a snapshot payload (the engine's own format). */
   restore(payload: Buffer): void;
-  /** Apply one journaled command (already stamped); returns whatever the engine returns. */
-  replay(cmd: Command): unknown;
+  /** Apply one journaled command (already stamped). */
+  replay(cmd: Command): void;
 }
 
 export interface RecoveryOptions {
@@ -29,8 +29,6 @@ export interface RecoveryOptions {
   untilSeq?: number;
   /** Sequences must be gap-free (default true: the core stamps 1, 2, 3 ...). */
   requireContiguous?: boolean;
-  /** Observe each replayed command and the engine's return value. */
-  onReplayed?: (cmd: Command, result: unknown) => void;
 }
 
 export interface RecoveryReport {
@@ -65,7 +63,6 @@ export function recoverState(opts: RecoveryOptions): RecoveryReport {
   let replayed = 0;
   let last = snapSeq;
   const engine = opts.engine;
-  const observe = opts.onReplayed;
   class Stop extends Error {}
   let stats: ReplayStats;
   try {
@@ -76,8 +73,7 @@ export function recoverState(opts: RecoveryOptions): RecoveryReport {
         throw new JournalCorruptError(`journal gap: expected seq ${expected}, found ${seq} (snapshot ${snapSeq})`);
       }
       expected = seq + 1;
-      const res = engine.replay(cmd);
-      if (observe) observe(cmd, res);
+      engine.replay(cmd);
       last = seq;
       replayed++;
     });

@@ -142,7 +142,7 @@ export class JournalFeed {
   }
 
   private applyOne(cmd: Command): void {
-    this.ex.apply(cmd);
+    this.ex.replay(cmd);
     this.appliedSeq = cmd.seq!;
     if (cmd.type === 'createAccount' || cmd.type === 'deposit' || cmd.type === 'adjustPosition') this.accountIds.add(cmd.accountId);
     if (cmd.type === 'halt' || cmd.type === 'resume') {

@@ -59,8 +59,8 @@ const enum State {
 }
 
 // Endpoint names given to the auth manager (its classifier maps them to order / query).
-/** Entries of a session's order id -> wire client order id cache (a power of two). */
-const CID_CACHE = 1024;
+/** Initial entries of a session's order id -> wire client order id cache (a power of two). */
+const CID_CACHE = 256;
 
 const EP_LOGIN = 'tcp.Login';
 const EP_ORDER = 'tcp.NewOrder';
@@ -123,8 +123,10 @@ export class TcpSession {
   // Wire client order ids of this session's recent orders, direct-mapped by order id: an order's
   // execution reports follow its Order Response, so they take the u64 the client sent instead of
   // parsing the engine's decimal string again (a miss, e.g. another gateway's order, parses).
-  private readonly cidOrder = new Float64Array(CID_CACHE);
-  private readonly cidWire = new Float64Array(CID_CACHE);
+  // The core releases a whole group's results before its reports, so the cache grows with the
+  // pending ring (as many entries as this session can have commands in flight).
+  private cidOrder = new Float64Array(CID_CACHE);
+  private cidWire = new Float64Array(CID_CACHE);
 
   // Reused decode targets: nothing is allocated per request before the engine command.
   private readonly mSubmit = newOrderSubmit();
@@ -469,6 +471,11 @@ export class TcpSession {
     this.pendCorr = corr;
     this.pendType = type;
     this.pendHead = 0;
+    if (this.cidOrder.length < n * 2) {
+      // entries are only a shortcut: starting empty costs a parse per report until they refill
+      this.cidOrder = new Float64Array(n * 2);
+      this.cidWire = new Float64Array(n * 2);
+    }
   }
 
   /** Query-class rate limit (shared store, asynchronous), then `run`. */
@@ -495,7 +502,7 @@ export class TcpSession {
     // A submit's correlation id is its client order id (also for a duplicate: same id, same order).
     const ord = res.order;
     if (reqType === MsgType.OrderSubmit && ord !== undefined && ord.orderId !== 0) {
-      const k = ord.orderId & (CID_CACHE - 1);
+      const k = ord.orderId & (this.cidOrder.length - 1);
       this.cidOrder[k] = ord.orderId;
       this.cidWire[k] = corrId;
     }
@@ -504,7 +511,7 @@ export class TcpSession {
   private onExec(r: ExecReport): void {
     if (this.state >= State.CLOSING) return;
     const b = this.reserve(FRAME_SIZE.ExecutionReport);
-    const k = r.orderId & (CID_CACHE - 1);
+    const k = r.orderId & (this.cidOrder.length - 1);
     const wireCid = this.cidOrder[k] === r.orderId && r.orderId !== 0 ? this.cidWire[k]! : clientOrderIdToWire(r.clientOrderId);
     this.out.pos += encodeExecutionReportFrom(b, this.out.pos, r, this.ctx.directory.id(r.symbol), wireCid);
     this.markDirty();

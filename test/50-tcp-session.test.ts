@@ -220,12 +220,12 @@ describe('50 tcp session (live gateway, real engine and auth)', function () {
       expect(r.code).to.equal(Code.OK);
       return r.order!.orderId;
     };
-    const numeric = await viaEngine('7001', 9_001);
-    const text = await viaEngine('grpc-order-1', 9_002);
-    // More orders than the session's order id -> client order id cache has entries: later ones evict earlier ones.
+    const numeric = await viaEngine('7001', 9_501);
+    const text = await viaEngine('grpc-order-1', 9_502);
+    // Enough orders in flight at once that the session's pending ring and its order id -> client order id cache grow.
     const mine: { orderId: number; cid: number }[] = [];
     const acks = await Promise.all(
-      Array.from({ length: 2500 }, (_, i) => a.submit({ clientOrderId: 80_000 + 3 * i, symbol: 'AAA', side: 'BUY', price: 9_003 + (i % 20), qty: 1 })),
+      Array.from({ length: 2500 }, (_, i) => a.submit({ clientOrderId: 80_000 + 3 * i, symbol: 'AAA', side: 'BUY', price: 9_503 + (i % 20), qty: 1 })),
     );
     acks.forEach((ack, i) => mine.push({ orderId: ack.orderId, cid: 80_000 + 3 * i }));
     for (const id of [numeric, text, ...mine.slice(0, 5).map((m) => m.orderId)]) expect((await a.cancel({ orderId: id })).code).to.equal(Code.OK);
@@ -233,6 +233,9 @@ describe('50 tcp session (live gateway, real engine and auth)', function () {
     const cidOf = new Map<number, number>([[numeric, 7001], [text, 0], ...mine.map((m): [number, number] => [m.orderId, m.cid])]);
     for (const r of reports) expect(r.clientOrderId, `order ${r.orderId} ${r.kind}`).to.equal(cidOf.get(r.orderId));
     expect(reports.filter((r) => r.kind === 'ACCEPTED')).to.have.length(2502);
+    // leave the book as the later tests expect it
+    const left = await Promise.all(mine.slice(5).map((m) => stack.core.executeAsync({ type: 'cancel', accountId: alice.accountId, orderId: m.orderId })));
+    expect(left.every((r) => r.code === Code.OK)).to.equal(true);
   });
 
   it('answers bad requests with a Reject carrying the type, code and correlation id; nothing reaches the engine', async () => {

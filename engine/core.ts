@@ -11,7 +11,7 @@
  * published and every later command is refused, because memory is now ahead of
  * the journal. Details: docs/engine.md.
  */
-import { Code } from './codes.ts';
+import { AurexError, Code } from './codes.ts';
 import type {
   Command,
   CommandResult,
@@ -53,7 +53,15 @@ export interface CoreOptions extends ExchangeOptions {
   l2Levels?: number;
   /** Index recomputation period in ms (0 disables the timer). Default 100. */
   indexIntervalMs?: number;
+  /**
+   * A group is closed (flushed) once it holds this many commands, even mid-turn,
+   * if no flush is outstanding. Default 256. See "Group size" in docs/engine.md.
+   */
+  maxGroupCommands?: number;
 }
+
+/** Default ExchangeCore maxGroupCommands. */
+export const DEFAULT_MAX_GROUP_COMMANDS = 256;
 
 type MdListener = (u: MarketDataUpdate) => void;
 type TradeListener = (t: PublicTrade) => void;
@@ -107,6 +115,7 @@ export class ExchangeCore implements ExchangeApi {
   private readonly clock: () => number;
   private readonly execCap: number;
   private readonly levels: number;
+  private readonly maxGroup: number;
   private seq: number;
   private lastTs: number;
 
@@ -114,6 +123,11 @@ export class ExchangeCore implements ExchangeApi {
   private groupId = 1;
   private scheduled = false;
   private flushing = false;
+  /**
+   * Inside release(): commands that callbacks execute wait for the end of the turn, so a
+   * group's results and events are never interleaved with a later group's.
+   */
+  private releasing = false;
   private failed = false;
   private closed = false;
 
@@ -132,6 +146,9 @@ export class ExchangeCore implements ExchangeApi {
     this.clock = opts.clock ?? Date.now;
     this.execCap = opts.execHistory ?? 1_000;
     this.levels = opts.l2Levels ?? DEFAULT_L2_LEVELS;
+    const maxGroup = opts.maxGroupCommands ?? DEFAULT_MAX_GROUP_COMMANDS;
+    if (!Number.isSafeInteger(maxGroup) || maxGroup < 1) throw new AurexError(Code.INVALID_ARGUMENT, `maxGroupCommands must be an integer >= 1, got ${String(maxGroup)}`);
+    this.maxGroup = maxGroup;
     this.seq = this.exchange.lastSeq();
     this.lastTs = this.exchange.lastTimestamp();
     this.liveListener = {
@@ -189,7 +206,10 @@ export class ExchangeCore implements ExchangeApi {
         g.cbs.push(cb);
       }
     }
-    if (!this.scheduled) this.schedule();
+    // A full group is flushed now rather than at the end of the turn: its results and events
+    // are released while still young (with a synchronous log, before execute() returns).
+    if (g.results.length >= this.maxGroup && !this.flushing && !this.releasing) this.startFlush(true);
+    else if (!this.scheduled) this.schedule();
   }
 
   executeAsync(cmd: Command): Promise<CommandResult> {
@@ -249,18 +269,38 @@ export class ExchangeCore implements ExchangeApi {
     this.startFlush();
   }
 
-  private startFlush(): void {
+  /**
+   * Closes the current group and flushes it. `full`: closed mid-turn for its size;
+   * market data is then left to the turn's last group (symbols changed so far carry
+   * over), so a large turn still publishes one update per symbol, not one per group.
+   */
+  private startFlush(full = false): void {
     const g = this.cur;
-    this.capture(g);
-    this.cur = new Group();
+    const next = new Group();
+    if (full) {
+      next.changed = g.changed;
+      next.wantsCapture = g.wantsCapture;
+      g.changed = [];
+      g.wantsCapture = false;
+    } else {
+      this.capture(g);
+    }
+    this.cur = next;
     this.groupId++;
+    for (const sym of next.changed) sym.pubMark = this.groupId;
+    if (!next.isEmpty() && !this.scheduled) this.schedule();
     this.flushing = true;
     let done = false;
     this.log.flush((err) => {
       if (done) return;
       done = true;
       this.flushing = false;
-      this.release(g, err);
+      this.releasing = true;
+      try {
+        this.release(g, err);
+      } finally {
+        this.releasing = false;
+      }
       // Commands that arrived while this flush was outstanding form the next group.
       if (!this.cur.isEmpty() && !this.scheduled) this.schedule();
     });

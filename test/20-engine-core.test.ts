@@ -52,8 +52,8 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     core?.exchange.close();
   });
 
-  async function setup(log?: CommandLog, clock?: () => number): Promise<void> {
-    core = new ExchangeCore({ market: MARKET, book: 'reference', log, clock, indexIntervalMs: 0 });
+  async function setup(log?: CommandLog, clock?: () => number, maxGroupCommands?: number): Promise<void> {
+    core = new ExchangeCore({ market: MARKET, book: 'reference', log, clock, indexIntervalMs: 0, maxGroupCommands });
     const r1 = core.executeAsync({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000, BBB: 1_000 } });
     const r2 = core.executeAsync({ type: 'createAccount', accountId: 2, cash: 100_000_000, positions: { AAA: 1_000, BBB: 1_000 } });
     if (log instanceof ManualLog) {
@@ -315,6 +315,81 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     expect(md[1]!.bids[0]!.price).to.equal(999);
     expect(md[1]!.bids).to.have.length(10);
     expect(md[1]!.mdSeq - md[1]!.prevMdSeq).to.equal(100);
+  });
+
+  it('closes a full group mid-turn: its results and reports are released at once, in order; market data stays one update per turn', async () => {
+    await setup(undefined, undefined, 10);
+    const got: CommandResult[] = [];
+    const execs: ExecReport[] = [];
+    const md: MarketDataUpdate[] = [];
+    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => execs.push(r));
+    core.subscribeMarketData('AAA', (u) => md.push(u));
+    await tick();
+    const seenAfter: number[] = [];
+    for (let i = 0; i < 35; i++) {
+      core.execute(order(1, 'BUY', 900 + i, 1, `g${i}`), (r) => got.push(r));
+      seenAfter.push(got.length);
+    }
+    // with a synchronous log, each 10th command's execute() returns with its group released
+    expect(seenAfter).to.deep.equal(Array.from({ length: 35 }, (_, i) => Math.floor((i + 1) / 10) * 10));
+    expect(execs).to.have.length(30);
+    expect(md).to.have.length(1); // the snapshot only: market data waits for the turn's last group
+    await tick();
+    expect(got.map((r) => r.order!.clientOrderId)).to.deep.equal(Array.from({ length: 35 }, (_, i) => `g${i}`));
+    for (let i = 1; i < got.length; i++) expect(got[i]!.seq).to.equal(got[i - 1]!.seq + 1);
+    for (let i = 1; i < execs.length; i++) expect(execs[i]!.accountSeq).to.equal(execs[i - 1]!.accountSeq + 1);
+    expect(execs).to.have.length(35);
+    expect(md).to.have.length(2);
+    expect(md[1]).to.deep.include({ snapshot: false, prevMdSeq: md[0]!.mdSeq });
+    expect(md[1]!.mdSeq - md[1]!.prevMdSeq).to.equal(35);
+    expect(md[1]!.bids[0]!.price).to.equal(934);
+  });
+
+  it('commands executed from callbacks wait for the turn to end: one group is never released inside another', async () => {
+    await setup(undefined, undefined, 3);
+    const order_: number[] = [];
+    const reports: ExecReport[] = [];
+    core.subscribeExecutions(2, { fromSeq: 0 }, (r) => reports.push(r));
+    let issued = 0;
+    const next = (): void => {
+      if (issued >= 40) return;
+      const k = issued++;
+      core.execute(order(2, 'BUY', 900 + (k % 50), 1, `r${k}`), (r) => {
+        order_.push(r.seq);
+        next(); // a bot that answers every ack with a new order
+        next();
+      });
+    };
+    for (let i = 0; i < 3; i++) next();
+    for (let t = 0; t < 50 && order_.length < 40; t++) await tick();
+    expect(order_).to.have.length(40);
+    for (let i = 1; i < order_.length; i++) expect(order_[i]!, `result ${i}`).to.be.greaterThan(order_[i - 1]!);
+    for (let i = 1; i < reports.length; i++) expect(reports[i]!.accountSeq, `report ${i}`).to.equal(reports[i - 1]!.accountSeq + 1);
+    expect(reports).to.have.length(40);
+  });
+
+  it('with an asynchronous log, a full group starts its flush mid-turn and nothing of it is released before the flush completes', async () => {
+    const log = new ManualLog();
+    await setup(log, undefined, 5);
+    const got: string[] = [];
+    for (let i = 0; i < 12; i++) core.execute(order(1, 'BUY', 900 + i, 1, `m${i}`), (r) => got.push(r.order!.clientOrderId));
+    expect(log.pending).to.have.length(1); // the first five: flush started mid-turn
+    expect(got).to.have.length(0);
+    await tick();
+    expect(log.pending).to.have.length(1); // one flush outstanding at a time: the other seven wait
+    log.complete();
+    expect(got).to.deep.equal(['m0', 'm1', 'm2', 'm3', 'm4']);
+    await tick();
+    expect(log.pending).to.have.length(1);
+    log.complete();
+    expect(got).to.have.length(12);
+    expect(log.appended.map((c) => c.seq)).to.deep.equal(Array.from({ length: 14 }, (_, i) => i + 1));
+  });
+
+  it('refuses a maxGroupCommands that is not an integer >= 1', () => {
+    for (const bad of [0, -1, 1.5, NaN]) {
+      expect(() => new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, maxGroupCommands: bad }), String(bad)).to.throw(/maxGroupCommands/);
+    }
   });
 
   it('recomputes indices when a constituent moved and publishes to index subscribers; ranking stream', async () => {

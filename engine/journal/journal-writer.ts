@@ -3,10 +3,12 @@
  *
  * append(cmd) encodes the stamped command into the current group buffer (no
  * I/O, no allocation once the buffer has grown). flush(cb) asks for everything
- * appended so far to become durable and calls cb when it is. Group commit: one
- * fs.write (threadpool, positional) per group, followed in `fsync` mode by one
- * fdatasync; commands appended while a group is in flight form the next group,
- * which starts as soon as the previous one completes. Callbacks run strictly in
+ * appended so far to become durable and calls cb when it is. Group commit: in
+ * `write` mode one synchronous positional write(2) per group (page cache,
+ * microseconds; cb runs before flush returns); in `fsync` mode one fs.write
+ * (threadpool) and one fdatasync, asynchronously, and commands appended while a
+ * group is in flight form the next group, which starts as soon as the previous
+ * one completes. Callbacks run strictly in
  * flush order. Any I/O error is fatal (fail-stop): every waiting and later
  * callback receives it, nothing more is written, because acknowledging past a
  * hole in the journal would break recovery.
@@ -260,14 +262,30 @@ export class JournalWriter implements CommandLog {
       }
       if (!this.inFlight && this.closeCb) this.finishClose();
     };
+    if (this.mode === 'write') {
+      // write(2) into the page cache takes microseconds for a group: done in place, so the
+      // group's callbacks run before flush() returns, with no threadpool round trip (and
+      // ExchangeCore can release a full group mid-turn, while its objects are young).
+      let err: Error | null = null;
+      try {
+        while (off < len) {
+          const n = fs.writeSync(fd, group.buf, off, len - off, this.filePos);
+          off += n;
+          this.filePos += n;
+        }
+      } catch (e) {
+        err = e as Error;
+      }
+      done(err);
+      return;
+    }
     const writeMore = () => {
       fs.write(fd, group.buf, off, len - off, this.filePos, (err, n) => {
         if (err) return done(err);
         off += n;
         this.filePos += n;
         if (off < len) return writeMore();
-        if (this.mode === 'fsync') fs.fdatasync(fd, (e) => done(e));
-        else done(null);
+        fs.fdatasync(fd, (e) => done(e));
       });
     };
     writeMore();

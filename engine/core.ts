@@ -54,8 +54,9 @@ export interface CoreOptions extends ExchangeOptions {
   /** Index recomputation period in ms (0 disables the timer). Default 100. */
   indexIntervalMs?: number;
   /**
-   * A group is closed (flushed) once it holds this many commands, even mid-turn,
-   * if no flush is outstanding. Default 256. See "Group size" in docs/engine.md.
+   * With a log that flushes in place (CommandLog.syncFlush), a group is closed
+   * once it holds this many commands, even mid-turn. Default 256. See "Group
+   * size" in docs/engine.md.
    */
   maxGroupCommands?: number;
 }
@@ -206,9 +207,9 @@ export class ExchangeCore implements ExchangeApi {
         g.cbs.push(cb);
       }
     }
-    // A full group is flushed now rather than at the end of the turn: its results and events
-    // are released while still young (with a synchronous log, before execute() returns).
-    if (g.results.length >= this.maxGroup && !this.flushing && !this.releasing) this.startFlush(true);
+    // With a log that flushes in place, a full group is flushed now rather than at the end of
+    // the turn: its results and events are released (before execute() returns) while young.
+    if (g.results.length >= this.maxGroup && !this.flushing && !this.releasing && this.log.syncFlush === true) this.startFlush(true);
     else if (!this.scheduled) this.schedule();
   }
 

@@ -46,6 +46,9 @@ export interface StartOptions {
 /** Forwards to the journal once recovery has opened it (the core is built first). */
 class DeferredLog implements CommandLog {
   target: CommandLog | undefined;
+  get syncFlush(): boolean {
+    return this.target?.syncFlush === true;
+  }
   append(cmd: Command): void {
     this.target!.append(cmd);
   }

@@ -60,6 +60,10 @@ export interface JournalWriterStats {
 type FlushCb = (err?: Error) => void;
 
 export class JournalWriter implements CommandLog {
+  /** `write` and `none` complete a flush before it returns; `fsync` waits for the disk. */
+  get syncFlush(): boolean {
+    return this.mode !== 'fsync';
+  }
   readonly dir: string;
   readonly mode: DurabilityMode;
   private readonly rollBytes: number;

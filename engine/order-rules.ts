@@ -116,6 +116,11 @@ export type OrderLimits = Pick<SymbolConfig, 'lotSize' | 'maxOrderQty'>;
 /** Step 1 for a new order: Code.OK or the 1xx code of the first fault (what the engine refuses before stamping). */
 export function checkNewOrderShape(o: NewOrderFields): Code {
   if (!isClientOrderId(o.clientOrderId)) return Code.INVALID_CLIENT_ORDER_ID;
+  return checkOrderFieldsShape(o);
+}
+
+/** checkNewOrderShape after the client order id. */
+function checkOrderFieldsShape(o: NewOrderFields): Code {
   if (!isSymbolText(o.symbol)) return Code.INVALID_SYMBOL;
   if (!isSide(o.side)) return Code.INVALID_SIDE;
   const kind = o.kind;
@@ -146,7 +151,16 @@ export function checkQuantity(qty: number, sym: OrderLimits): Code {
  * engine would answer for the first fault that does not depend on its state.
  */
 export function checkNewOrder(o: NewOrderFields, sym: OrderLimits): Code {
-  const shape = checkNewOrderShape(o);
+  if (!isClientOrderId(o.clientOrderId)) return Code.INVALID_CLIENT_ORDER_ID;
+  return checkNewOrderFields(o, sym);
+}
+
+/**
+ * checkNewOrder for an edge whose client order id is valid by construction (the
+ * TCP gateway's is the decimal form of a u64 >= 1): everything after the id.
+ */
+export function checkNewOrderFields(o: NewOrderFields, sym: OrderLimits): Code {
+  const shape = checkOrderFieldsShape(o);
   if (shape !== Code.OK) return shape;
   const q = checkQuantity(o.qty as number, sym);
   if (q !== Code.OK) return q;

@@ -121,8 +121,50 @@ export function isU64(v: number): boolean {
  * Ids the gateway creates are always this form.
  */
 export function clientOrderIdToString(id: number): string {
-  return String(id);
+  // Ids are usually large (e.g. a timestamp-based 16-digit counter), where String() takes the
+  // slow double-to-text path (~2x slower than building the digits, measured in a profile of the
+  // pipelined TCP bench). Below 1e8 String() is the fast integer path.
+  if (id < 1e8) return String(id);
+  let hi = Math.floor(id / 1e8);
+  let lo = id - hi * 1e8;
+  const d = DIGITS;
+  let n = 0;
+  for (let x = hi; x > 0; x = Math.floor(x / 10)) n++;
+  for (let i = n - 1; i >= 0; i--) {
+    const q = Math.floor(hi / 10);
+    d[i] = 48 + hi - q * 10;
+    hi = q;
+  }
+  for (let i = n + 7; i >= n; i--) {
+    const q = Math.floor(lo / 10);
+    d[i] = 48 + lo - q * 10;
+    lo = q;
+  }
+  // fixed-arity fromCharCode: one flat one-byte string, no intermediate
+  switch (n) {
+    case 1:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!);
+    case 2:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!);
+    case 3:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!);
+    case 4:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!);
+    case 5:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!);
+    case 6:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!, d[13]!);
+    case 7:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!, d[13]!, d[14]!);
+    case 8:
+      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!, d[13]!, d[14]!, d[15]!);
+    default:
+      return String(id);
+  }
 }
+
+/** Digit scratch of clientOrderIdToString (16 = the most digits of a safe integer). */
+const DIGITS = new Uint8Array(16);
 
 /**
  * The wire u64 for an engine clientOrderId: its value when it is a canonical

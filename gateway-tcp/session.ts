@@ -10,7 +10,7 @@
 import type net from 'node:net';
 import { AurexError, Code } from '../engine/codes.ts';
 import type { Subscription } from '../engine/core-api.ts';
-import { checkNewOrder, checkQuantity, checkReplaceShape } from '../engine/order-rules.ts';
+import { checkNewOrderFields, checkQuantity, checkReplaceShape } from '../engine/order-rules.ts';
 import type { CancelCmd, CommandResult, ExecReport, MarketDataUpdate, NewOrderCmd, Principal, ReplaceCmd } from '../engine/types.ts';
 import {
   FRAME_SIZE,
@@ -338,7 +338,8 @@ export class TcpSession {
       stopPrice: m.stopPrice,
       postOnly: m.postOnly,
     };
-    const v = checkNewOrder(cmd, cfg);
+    // The id is the decimal form of a u64 >= 1 (checked above): valid by construction.
+    const v = checkNewOrderFields(cmd, cfg);
     if (v !== Code.OK) return this.reject(m.clientOrderId, v, MsgType.OrderSubmit);
     const rate = this.ctx.auth.checkOrderRate(this.principal!);
     if (rate !== Code.OK) return this.reject(m.clientOrderId, rate, MsgType.OrderSubmit);

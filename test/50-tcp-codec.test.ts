@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Code } from '../engine/codes.ts';
 import {
+  clientOrderIdToString,
   clientOrderIdToWire,
   decodeMessage,
   encodeMessage,
@@ -348,5 +349,22 @@ describe('50 tcp codec', () => {
     expect(clientOrderIdToWire('007')).to.equal(0);
     expect(clientOrderIdToWire('abc')).to.equal(0);
     expect(clientOrderIdToWire('')).to.equal(0);
+  });
+
+  it('writes a wire id as the decimal text String() gives, for every magnitude up to 2^53 - 1', () => {
+    const edges = [1, 9, 10, 99_999_999, 100_000_000, 100_000_001, 999_999_999, 1e9, 123_456_789_012, 1e15, 1e15 + 1, 9_999_999_999_999_999 - 1, 2 ** 53 - 1];
+    for (let k = 1; k <= 15; k++) edges.push(10 ** k, 10 ** k - 1, 10 ** k + 1, 2 * 10 ** k + 7);
+    let x = 0x9e3779b9;
+    const rnd = (): number => {
+      x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+      return (x >>> 0) / 2 ** 32;
+    };
+    for (let i = 0; i < 20_000; i++) edges.push(Math.max(1, Math.floor(rnd() * 2 ** Math.floor(1 + rnd() * 52)) + Math.floor(rnd() * 2 ** 21) * 2 ** 32 * (i & 1)));
+    for (const v of edges) {
+      if (!Number.isSafeInteger(v) || v < 1) continue;
+      const s = clientOrderIdToString(v);
+      if (s !== String(v)) expect.fail(`${v}: ${s}`);
+      expect(clientOrderIdToWire(s)).to.equal(v);
+    }
   });
 });

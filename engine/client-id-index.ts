@@ -28,6 +28,11 @@ export class ClientIdIndex {
 
   constructor(private readonly store: OrderStore) {}
 
+  /** Entries held (every known order has one: checkInvariants compares with the store). */
+  get size(): number {
+    return this.n;
+  }
+
   /** Room for `n` entries without a resize (restore knows its count up front). */
   reserve(n: number): void {
     let size = this.table.length;
@@ -70,13 +75,16 @@ export class ClientIdIndex {
     }
     this.table[b] = slot + 1;
     this.hashes[b] = this.lastHash;
+    this.store.cidHash[slot] = this.lastHash;
     this.lastBucket = -1;
     if (++this.n * 2 > this.mask) this.resize(this.table.length * 2);
   }
 
   insert(slot: number): void {
     const st = this.store;
-    this.put(cidHash(st.acct[slot]!.id, st.cid[slot]!), slot);
+    const h = cidHash(st.acct[slot]!.id, st.cid[slot]!);
+    st.cidHash[slot] = h;
+    this.put(h, slot);
     this.lastBucket = -1;
     if (++this.n * 2 > this.mask) this.resize(this.table.length * 2);
   }
@@ -92,11 +100,11 @@ export class ClientIdIndex {
 
   remove(slot: number): void {
     this.lastBucket = -1;
-    const st = this.store;
     const t = this.table;
     const hs = this.hashes;
     const m = this.mask;
-    const h = cidHash(st.acct[slot]!.id, st.cid[slot]!);
+    // the hash kept at insertion: an evicted order's client id string is cold memory
+    const h = this.store.cidHash[slot]!;
     let b = h & m;
     for (;;) {
       const v = t[b]!;

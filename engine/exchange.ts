@@ -1040,6 +1040,7 @@ export class Exchange {
       if (!st.isPendingStop(slot) && sym.book.orderInfo(id)?.remaining !== remaining) bad.push(`order ${id} not on the book as expected`);
       if (this.byCid.find(aid, st.cid[slot]!) !== slot) bad.push(`order ${id} not found by its client id`);
     }
+    if (this.byCid.size !== st.used) bad.push(`client id index holds ${this.byCid.size} orders, the store ${st.used}`);
     for (const a of this.accounts.values()) {
       if (a.cash < 0) bad.push(`account ${a.id} cash ${a.cash} < 0`);
       if (a.reservedCash < 0 || a.reservedCash > a.cash) bad.push(`account ${a.id} reservedCash ${a.reservedCash} outside 0..cash ${a.cash}`);

@@ -142,6 +142,8 @@ export class OrderStore {
   updatedTs = new Float64Array(0);
   lastSeq = new Float64Array(0);
   code = new Int32Array(0);
+  /** cidHash(account, client id) of the order (ClientIdIndex's key: removal needs no string). */
+  cidHash = new Int32Array(0);
   /** The account's live-order list (ascending id). */
   aPrev = new Int32Array(0);
   aNext = new Int32Array(0);
@@ -220,6 +222,7 @@ export class OrderStore {
     this.updatedTs = f64(this.updatedTs);
     this.lastSeq = f64(this.lastSeq);
     this.code = i32(this.code);
+    this.cidHash = i32(this.cidHash);
     this.aPrev = i32(this.aPrev);
     this.aNext = i32(this.aNext);
     this.freeList = i32(this.freeList);

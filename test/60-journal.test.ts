@@ -63,6 +63,18 @@ describe('60 journal: codec, CRC, writer, reader', () => {
     expect(offsets[7]! - offsets[6]!).to.be.below(80);
   });
 
+  it('reads symbols through the short-string cache exactly, with more distinct strings than it holds', () => {
+    const words = ['', 'A', 'AAPL', 'MSFT', 'BRK.B', 'ABCDEFGH', 'ABCDEFGHI', 'Ünï', 'ÄÄÄÄ', '€', 'X1', 'X2', 'Y1', 'AB\u0000', 'AB'];
+    for (let i = 0; i < 100; i++) words.push(`S${i}`, `${i}S`);
+    const w = new ByteWriter();
+    const order: string[] = [];
+    for (let round = 0; round < 3; round++) for (let i = 0; i < words.length; i++) order.push(words[(i * 7 + round) % words.length]!);
+    for (const s of order) w.str(s);
+    const r = new ByteReader(w.view());
+    for (const want of order) expect(r.sym()).to.equal(want);
+    expect(r.pos).to.equal(w.view().length);
+  });
+
   it('rejects a malformed record instead of inventing a command', () => {
     const w = new ByteWriter();
     encodeCommand(w, everyCommandVariant()[6]!);

@@ -103,6 +103,13 @@ export class ByteWriter {
   }
 }
 
+/** ByteReader.sym's cache: bytes (length, two 32-bit halves) -> the string they decode to. */
+const SYM_CACHE = 32;
+const symLen = new Uint8Array(SYM_CACHE);
+const symLo = new Int32Array(SYM_CACHE);
+const symHi = new Int32Array(SYM_CACHE);
+const symStr: string[] = new Array<string>(SYM_CACHE).fill('');
+
 export class ByteReader {
   buf: Buffer;
   pos: number;
@@ -150,6 +157,35 @@ export class ByteReader {
     const p = this.pos;
     this.pos = p + len;
     return this.buf.toString('utf8', p, p + len);
+  }
+
+  /**
+   * str() for a short string that repeats (a symbol): up to 8 bytes are looked up
+   * by their bytes in a small cache and the same string object comes back each
+   * time, so nothing is decoded and a Map lookup by it reuses its cached hash
+   * (a fresh string per record is hashed again for every lookup).
+   */
+  sym(): string {
+    const len = this.u16();
+    this.need(len);
+    const p = this.pos;
+    this.pos = p + len;
+    const b = this.buf;
+    if (len === 0 || len > 8) return b.toString('utf8', p, p + len);
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < len; i++) {
+      if (i < 4) lo |= b[p + i]! << (8 * i);
+      else hi |= b[p + i]! << (8 * (i - 4));
+    }
+    const k = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1) ^ len, 0x85ebca6b) >>> 27) & (SYM_CACHE - 1);
+    if (symLen[k] === len && symLo[k] === lo && symHi[k] === hi) return symStr[k]!;
+    const s = b.toString('utf8', p, p + len);
+    symLen[k] = len;
+    symLo[k] = lo;
+    symHi[k] = hi;
+    symStr[k] = s;
+    return s;
   }
 
   align(a: number): void {

@@ -171,7 +171,7 @@ function decodeFields(r: ByteReader): Command {
       const kind = KIND_NAMES[r.u8()];
       const flags = r.u8();
       const clientOrderId = r.str();
-      const symbol = r.str();
+      const symbol = r.sym();
       if (side === undefined || kind === undefined) throw new RangeError('bad side/kind in journal record');
       const c: Command = { type: 'new', seq, ts, accountId, clientOrderId, symbol, side, kind, price, qty };
       if (flags & 1) c.stopPrice = stopPrice;
@@ -201,7 +201,7 @@ function decodeFields(r: ByteReader): Command {
       const reason = r.u16() as Code;
       const flags = r.u8();
       const c: Command = { type: 'massCancel', seq, ts, accountId, reason };
-      if (flags & 1) c.symbol = r.str();
+      if (flags & 1) c.symbol = r.sym();
       return c;
     }
     case CmdTag.createAccount: {

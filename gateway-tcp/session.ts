@@ -58,10 +58,10 @@ const enum State {
   CLOSED = 4,
 }
 
-// Endpoint names given to the auth manager (its classifier maps them to order / query).
 /** Initial entries of a session's order id -> wire client order id cache (a power of two). */
 const CID_CACHE = 256;
 
+// Endpoint names given to the auth manager (its classifier maps them to order / query).
 const EP_LOGIN = 'tcp.Login';
 const EP_ORDER = 'tcp.NewOrder';
 const EP_QUERY = 'tcp.QueryOrder';

@@ -8,10 +8,10 @@
  * microseconds; cb runs before flush returns); in `fsync` mode one fs.write
  * (threadpool) and one fdatasync, asynchronously, and commands appended while a
  * group is in flight form the next group, which starts as soon as the previous
- * one completes. Callbacks run strictly in
- * flush order. Any I/O error is fatal (fail-stop): every waiting and later
- * callback receives it, nothing more is written, because acknowledging past a
- * hole in the journal would break recovery.
+ * one completes. Callbacks run strictly in flush order. Any I/O error is fatal
+ * (fail-stop): every waiting and later callback receives it, nothing more is
+ * written, because acknowledging past a hole in the journal would break
+ * recovery.
  */
 import fs from 'node:fs';
 import path from 'node:path';

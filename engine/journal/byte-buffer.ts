@@ -7,12 +7,19 @@
  * size. Numbers that can exceed 32 bits (ids, prices, cash) are written as
  * float64: exact for every safe integer, which is what the edge admits.
  */
+/** A DataView over `buf`: its float64 reads and writes are one load or store (Buffer.readDoubleLE and writeDoubleLE go byte by byte). */
+export function dataViewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
+  private dv: DataView;
 
   constructor(initialCapacity = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
+    this.dv = dataViewOf(this.buf);
   }
 
   reset(): void {
@@ -28,6 +35,7 @@ export class ByteWriter {
     const nb = Buffer.allocUnsafe(cap);
     this.buf.copy(nb, 0, 0, this.pos);
     this.buf = nb;
+    this.dv = dataViewOf(nb);
   }
 
   u8(v: number): void {
@@ -52,7 +60,7 @@ export class ByteWriter {
 
   f64(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
+    this.dv.setFloat64(this.pos, v, true);
     this.pos += 8;
   }
 
@@ -114,11 +122,20 @@ export class ByteReader {
   buf: Buffer;
   pos: number;
   end: number;
+  private dv: DataView;
 
   constructor(buf: Buffer, start = 0, end = buf.length) {
     this.buf = buf;
+    this.dv = dataViewOf(buf);
     this.pos = start;
     this.end = end;
+  }
+
+  /** Continue on another buffer (the journal cursor's grows as the file does). */
+  setBuf(buf: Buffer): void {
+    this.buf = buf;
+    this.dv = dataViewOf(buf);
+    this.end = buf.length;
   }
 
   private need(n: number): void {
@@ -146,7 +163,7 @@ export class ByteReader {
 
   f64(): number {
     this.need(8);
-    const v = this.buf.readDoubleLE(this.pos);
+    const v = this.dv.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
   }

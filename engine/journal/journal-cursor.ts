@@ -140,7 +140,7 @@ export class JournalCursor {
       const p = this.pos;
       if (p + RECORD_HEADER_BYTES > b.length) {
         if (!this.advance()) return n;
-        r.buf = this.buf;
+        r.setBuf(this.buf);
         continue;
       }
       const end = checkRecord(b, p);
@@ -150,7 +150,7 @@ export class JournalCursor {
           this.checkNotDamaged(end);
           return n;
         }
-        r.buf = this.buf;
+        r.setBuf(this.buf);
         continue;
       }
       const start = p + RECORD_HEADER_BYTES;

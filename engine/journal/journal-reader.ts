@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import type { Command } from '../types.ts';
-import { ByteReader } from './byte-buffer.ts';
+import { ByteReader, dataViewOf } from './byte-buffer.ts';
 import { decodeCommand } from './command-codec.ts';
 import {
   checkFileHeader,
@@ -91,6 +91,7 @@ export function scanRecords(buf: Buffer, visit?: RecordVisitor, label = 'journal
   let lastCmdSeq = 0;
   let p = FILE_HEADER_BYTES;
   const n = buf.length;
+  const dv = dataViewOf(buf);
   while (p < n) {
     const end = checkRecord(buf, p, n);
     if (end < 0) {
@@ -98,7 +99,7 @@ export function scanRecords(buf: Buffer, visit?: RecordVisitor, label = 'journal
       break;
     }
     const start = p + RECORD_HEADER_BYTES;
-    const seq = buf.readDoubleLE(start + 1);
+    const seq = dv.getFloat64(start + 1, true);
     if (grouped && isCommitPayload(buf, start, end)) {
       const count = pending.length / 3;
       if (count === 0 || seq !== lastCmdSeq || commitGroupStart(buf, start) !== groupStart || commitRecords(buf, start) !== count) {

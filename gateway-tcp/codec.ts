@@ -74,6 +74,19 @@ export function writeU64(b: Buffer, o: number, v: number): void {
 }
 
 /** Writes a safe integer (possibly negative) as i64 LE, two's complement. */
+/** writeU64 through a DataView over the same bytes: two 32-bit stores instead of eight byte stores. */
+export function dvWriteU64(dv: DataView, o: number, v: number): void {
+  const lo = v >>> 0;
+  dv.setUint32(o, lo, true);
+  dv.setUint32(o + 4, (v - lo) / TWO32, true);
+}
+
+/** writeI64 through a DataView (two's complement, like writeI64). */
+export function dvWriteI64(dv: DataView, o: number, v: number): void {
+  dv.setUint32(o, v >>> 0, true);
+  dv.setInt32(o + 4, Math.floor(v / TWO32), true);
+}
+
 export function writeI64(b: Buffer, o: number, v: number): void {
   const lo = v >>> 0; // ToUint32 is modulo 2^32, correct for negatives too
   const hi = Math.floor(v / TWO32) | 0;

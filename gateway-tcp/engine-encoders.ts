@@ -5,7 +5,7 @@
  * The byte layouts are the ones of codec.ts (docs/tcp-protocol.md).
  */
 import type { CommandResult, ExecReport, MarketDataUpdate, OrderView, Level } from '../engine/types.ts';
-import { clientOrderIdToWire, writeHeader, writeI64, writeU16, writeU32, writeU64, FRAME_SIZE } from './codec.ts';
+import { clientOrderIdToWire, dvWriteI64, dvWriteU64, writeHeader, writeU16, writeU32, writeU64, FRAME_SIZE } from './codec.ts';
 import {
   HEADER_SIZE,
   MAX_MD_TRADES,
@@ -18,19 +18,19 @@ import {
   WireStatus,
 } from './protocol.ts';
 
-/** Order Response for a submit/cancel/replace result. */
-export function encodeOrderResponseFrom(b: Buffer, o: number, corrId: number, reqType: number, res: CommandResult): number {
+/** Order Response for a submit/cancel/replace result. `dv` views the same bytes as `b` (OutBuffer.dv). */
+export function encodeOrderResponseFrom(b: Buffer, dv: DataView, o: number, corrId: number, reqType: number, res: CommandResult): number {
   const p = writeHeader(b, o, MsgType.OrderResponse, Size.OrderResponse);
   const ord = res.order;
-  writeU64(b, p, corrId);
-  writeU64(b, p + 16, res.seq);
-  writeU64(b, p + 24, res.ts);
+  dvWriteU64(dv, p, corrId);
+  dvWriteU64(dv, p + 16, res.seq);
+  dvWriteU64(dv, p + 24, res.ts);
   if (ord) {
-    writeU64(b, p + 8, ord.orderId);
-    writeU64(b, p + 32, ord.price);
-    writeU64(b, p + 40, ord.qty);
-    writeU64(b, p + 48, ord.filledQty);
-    writeU64(b, p + 56, ord.remainingQty);
+    dvWriteU64(dv, p + 8, ord.orderId);
+    dvWriteU64(dv, p + 32, ord.price);
+    dvWriteU64(dv, p + 40, ord.qty);
+    dvWriteU64(dv, p + 48, ord.filledQty);
+    dvWriteU64(dv, p + 56, ord.remainingQty);
   } else {
     b.fill(0, p + 8, p + 16);
     b.fill(0, p + 32, p + 64);
@@ -46,22 +46,22 @@ export function encodeOrderResponseFrom(b: Buffer, o: number, corrId: number, re
   return FRAME_SIZE.OrderResponse;
 }
 
-/** `wireCid`: the report's client order id as the wire u64 (clientOrderIdToWire of r.clientOrderId). */
-export function encodeExecutionReportFrom(b: Buffer, o: number, r: ExecReport, symbolId: number, wireCid: number): number {
+/** `wireCid`: the report's client order id as the wire u64 (clientOrderIdToWire of r.clientOrderId); `dv` views `b`. */
+export function encodeExecutionReportFrom(b: Buffer, dv: DataView, o: number, r: ExecReport, symbolId: number, wireCid: number): number {
   const p = writeHeader(b, o, MsgType.ExecutionReport, Size.ExecutionReport);
-  writeU64(b, p, r.accountSeq);
-  writeU64(b, p + 8, r.seq);
-  writeU64(b, p + 16, r.ts);
-  writeU64(b, p + 24, r.orderId);
-  writeU64(b, p + 32, wireCid);
-  writeU64(b, p + 40, r.price);
-  writeU64(b, p + 48, r.qty);
-  writeU64(b, p + 56, r.filledQty);
-  writeU64(b, p + 64, r.remainingQty);
-  writeU64(b, p + 72, r.tradeId ?? 0);
-  writeU64(b, p + 80, r.lastPrice ?? 0);
-  writeU64(b, p + 88, r.lastQty ?? 0);
-  writeI64(b, p + 96, r.fee ?? 0);
+  dvWriteU64(dv, p, r.accountSeq);
+  dvWriteU64(dv, p + 8, r.seq);
+  dvWriteU64(dv, p + 16, r.ts);
+  dvWriteU64(dv, p + 24, r.orderId);
+  dvWriteU64(dv, p + 32, wireCid);
+  dvWriteU64(dv, p + 40, r.price);
+  dvWriteU64(dv, p + 48, r.qty);
+  dvWriteU64(dv, p + 56, r.filledQty);
+  dvWriteU64(dv, p + 64, r.remainingQty);
+  dvWriteU64(dv, p + 72, r.tradeId ?? 0);
+  dvWriteU64(dv, p + 80, r.lastPrice ?? 0);
+  dvWriteU64(dv, p + 88, r.lastQty ?? 0);
+  dvWriteI64(dv, p + 96, r.fee ?? 0);
   writeU16(b, p + 104, r.code);
   writeU16(b, p + 106, symbolId);
   b[p + 108] = WireExecKind[r.kind];

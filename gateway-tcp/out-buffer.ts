@@ -18,8 +18,12 @@ export class OutBuffer {
   private full: Buffer[] = [];
   private fullBytes = 0;
 
+  /** A DataView over the current slab (what reserve() returned): 64-bit fields in two stores, not eight. */
+  dv: DataView;
+
   constructor(private readonly slabSize = 256 * 1024) {
     this.slab = Buffer.allocUnsafe(slabSize);
+    this.dv = new DataView(this.slab.buffer, this.slab.byteOffset, this.slab.byteLength);
   }
 
   /** The buffer to encode into at `pos`, with at least n bytes of room. */
@@ -30,6 +34,7 @@ export class OutBuffer {
         this.fullBytes += this.pos - this.start;
       }
       this.slab = Buffer.allocUnsafe(Math.max(this.slabSize, n));
+      this.dv = new DataView(this.slab.buffer, this.slab.byteOffset, this.slab.byteLength);
       this.start = 0;
       this.pos = 0;
     }

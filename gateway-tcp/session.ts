@@ -498,7 +498,7 @@ export class TcpSession {
   private onResult(corrId: number, reqType: number, res: CommandResult): void {
     if (this.state >= State.CLOSING) return;
     const b = this.reserve(FRAME_SIZE.OrderResponse);
-    this.out.pos += encodeOrderResponseFrom(b, this.out.pos, corrId, reqType, res);
+    this.out.pos += encodeOrderResponseFrom(b, this.out.dv, this.out.pos, corrId, reqType, res);
     this.markDirty();
     // A submit's correlation id is its client order id (also for a duplicate: same id, same order).
     const ord = res.order;
@@ -514,7 +514,7 @@ export class TcpSession {
     const b = this.reserve(FRAME_SIZE.ExecutionReport);
     const k = r.orderId & (this.cidOrder.length - 1);
     const wireCid = this.cidOrder[k] === r.orderId && r.orderId !== 0 ? this.cidWire[k]! : clientOrderIdToWire(r.clientOrderId);
-    this.out.pos += encodeExecutionReportFrom(b, this.out.pos, r, this.ctx.directory.id(r.symbol), wireCid);
+    this.out.pos += encodeExecutionReportFrom(b, this.out.dv, this.out.pos, r, this.ctx.directory.id(r.symbol), wireCid);
     this.markDirty();
   }
 

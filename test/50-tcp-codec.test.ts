@@ -4,6 +4,8 @@ import {
   clientOrderIdToString,
   clientOrderIdToWire,
   decodeMessage,
+  dvWriteI64,
+  dvWriteU64,
   encodeMessage,
   readI64,
   readU64,
@@ -339,6 +341,17 @@ describe('50 tcp codec', () => {
     }
     b.writeBigInt64LE(-(2n ** 53n));
     expect(readI64(b, 0)).to.be.NaN;
+    // the DataView writers the server's encoders use write the same bytes, also at an odd offset in a pooled buffer
+    const pooled = Buffer.allocUnsafe(17);
+    const dv = new DataView(pooled.buffer, pooled.byteOffset, pooled.byteLength);
+    for (const v of [0, 1, 255, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12345, 2 ** 52 + 1, BIG]) {
+      dvWriteU64(dv, 3, v);
+      expect(pooled.readBigUInt64LE(3), `u64 ${v}`).to.equal(BigInt(v));
+    }
+    for (const v of [0, -1, 1, -(2 ** 31), -(2 ** 32), -(2 ** 32) - 1, 2 ** 32 + 7, -BIG, BIG]) {
+      dvWriteI64(dv, 5, v);
+      expect(pooled.readBigInt64LE(5), `i64 ${v}`).to.equal(BigInt(v));
+    }
   });
 
   it('maps engine clientOrderId strings to wire u64 and back', () => {

@@ -58,6 +58,34 @@ export class OutBuffer {
     return out;
   }
 
+  /**
+   * take() without joining: when a turn filled more than one slab, its pieces go to
+   * `write` one by one (the caller corks the socket: one writev, no copy of the bytes).
+   * Returns how many pieces were written.
+   */
+  takeParts(write: (b: Buffer) => void): number {
+    const tail = this.pos > this.start ? this.slab.subarray(this.start, this.pos) : null;
+    this.start = this.pos;
+    const full = this.full;
+    let n = 0;
+    if (full.length !== 0) {
+      for (let i = 0; i < full.length; i++) write(full[i]!);
+      n = full.length;
+      this.full = [];
+      this.fullBytes = 0;
+    }
+    if (tail) {
+      write(tail);
+      n++;
+    }
+    return n;
+  }
+
+  /** Slabs' worth of bytes not yet taken (more than 1: takeParts writes several pieces). */
+  get pieces(): number {
+    return this.full.length + (this.pos > this.start ? 1 : 0);
+  }
+
   /** Drops everything not yet taken (connection closing). */
   clear(): void {
     this.start = this.pos;

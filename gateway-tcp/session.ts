@@ -119,6 +119,9 @@ export class TcpSession {
   private pendHead = 0;
   private pendCount = 0;
   private readonly onEngineResult = (res: CommandResult): void => this.engineResult(res);
+  private readonly writeOut = (b: Buffer): void => {
+    this.socket.write(b);
+  };
 
   // Wire client order ids of this session's recent orders, direct-mapped by order id: an order's
   // execution reports follow its Order Response, so they take the u64 the client sent instead of
@@ -565,10 +568,21 @@ export class TcpSession {
   /** Writes what this turn produced (called by the gateway once per turn). */
   flush(): void {
     this.dirty = false;
-    const buf = this.out.take();
-    if (buf === null || this.state === State.CLOSED) return;
+    const pieces = this.out.pieces;
+    if (pieces === 0) return;
+    if (this.state === State.CLOSED) {
+      this.out.clear();
+      return;
+    }
     this.lastTx = Date.now();
-    this.socket.write(buf);
+    if (pieces === 1) {
+      this.out.takeParts(this.writeOut);
+    } else {
+      // A turn that filled several slabs: one writev of the pieces instead of joining them first.
+      this.socket.cork();
+      this.out.takeParts(this.writeOut);
+      this.socket.uncork();
+    }
     const pending = this.socket.writableLength;
     if (pending > this.ctx.opts.hardLimitBytes) {
       this.slowConsumer();

@@ -15,6 +15,7 @@ import {
 } from '../gateway-tcp/codec.ts';
 import { FrameDecoder } from '../gateway-tcp/frame-decoder.ts';
 import { HEADER_SIZE, MsgType, Size } from '../gateway-tcp/protocol.ts';
+import { OutBuffer } from '../gateway-tcp/out-buffer.ts';
 
 const BIG = Number.MAX_SAFE_INTEGER;
 
@@ -379,5 +380,46 @@ describe('50 tcp codec', () => {
       if (s !== String(v)) expect.fail(`${v}: ${s}`);
       expect(clientOrderIdToWire(s)).to.equal(v);
     }
+  });
+});
+
+describe('50 tcp out-buffer', () => {
+  function fill(out: OutBuffer, sizes: number[], seed: number): Buffer {
+    const all: number[] = [];
+    let x = seed;
+    for (const n of sizes) {
+      const b = out.reserve(n);
+      for (let i = 0; i < n; i++) {
+        x = (x * 1103515245 + 12345) & 0x7fffffff;
+        b[out.pos + i] = x & 255;
+        all.push(x & 255);
+      }
+      out.pos += n;
+    }
+    return Buffer.from(all);
+  }
+
+  it('hands out what was written across several slabs, whole and in order, by take() and by takeParts()', () => {
+    const out = new OutBuffer(64);
+    const sizes = [10, 30, 40, 64, 5, 100, 7, 7, 7];
+    const want1 = fill(out, sizes, 1);
+    expect(out.pieces).to.be.above(1);
+    expect(out.length).to.equal(want1.length);
+    const parts: Buffer[] = [];
+    expect(out.takeParts((b) => parts.push(b))).to.equal(parts.length);
+    expect(Buffer.concat(parts).equals(want1)).to.equal(true);
+    expect(out.pieces).to.equal(0);
+    expect(out.length).to.equal(0);
+    const want2 = fill(out, sizes, 2);
+    expect(out.take()!.equals(want2)).to.equal(true);
+    expect(out.take()).to.equal(null);
+    // what was handed out stays intact while later frames are written
+    const keep = fill(out, [20], 3);
+    const piece = out.take()!;
+    fill(out, [40, 40], 4);
+    expect(piece.equals(keep)).to.equal(true);
+    out.clear();
+    expect(out.pieces).to.equal(0);
+    expect(out.takeParts(() => expect.fail('nothing to write'))).to.equal(0);
   });
 });

@@ -67,6 +67,14 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     expect((await r2).code).to.equal(Code.OK);
   }
 
+  /** Account 1's execution reports and AAA's market data as they are delivered, and an array for results. */
+  function watch(): { got: CommandResult[]; execs: ExecReport[]; md: MarketDataUpdate[] } {
+    const w = { got: [] as CommandResult[], execs: [] as ExecReport[], md: [] as MarketDataUpdate[] };
+    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => w.execs.push(r));
+    core.subscribeMarketData('AAA', (u) => w.md.push(u));
+    return w;
+  }
+
   it('stamps a gap-free global seq and a non-decreasing ts from the injected clock, and logs before applying', async () => {
     const log = new MemoryCommandLog();
     let now = 5_000;
@@ -163,11 +171,7 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
   it('releases callbacks, exec reports and market data only after the group flush completed', async () => {
     const log = new ManualLog();
     await setup(log);
-    const got: CommandResult[] = [];
-    const execs: ExecReport[] = [];
-    const md: MarketDataUpdate[] = [];
-    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => execs.push(r));
-    core.subscribeMarketData('AAA', (u) => md.push(u));
+    const { got, execs, md } = watch();
     await tick();
     log.complete(); // the (empty) group that captures the snapshot
     expect(md.map((u) => u.snapshot)).to.deep.equal([true]);
@@ -322,11 +326,7 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
 
   it('closes a full group mid-turn: its results and reports are released at once, in order; market data stays one update per turn', async () => {
     await setup(undefined, undefined, 10);
-    const got: CommandResult[] = [];
-    const execs: ExecReport[] = [];
-    const md: MarketDataUpdate[] = [];
-    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => execs.push(r));
-    core.subscribeMarketData('AAA', (u) => md.push(u));
+    const { got, execs, md } = watch();
     await tick();
     const seenAfter: number[] = [];
     for (let i = 0; i < 35; i++) {

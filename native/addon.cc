@@ -116,6 +116,13 @@ bool f64Array(napi_env env, napi_value v, double** data, size_t* len) {
   return true;
 }
 
+// The book handle (argument 0) and a Float64Array of rows (argument 1): the start of every call that passes rows.
+Entry* bookAndArray(napi_env env, napi_callback_info info, Args& a, double** data, size_t* len) {
+  Entry* e = bookArgs(env, info, a);
+  if (!e || !f64Array(env, a.v[1], data, len)) return nullptr;
+  return e;
+}
+
 
 // Registers a Float64Array (throws a TypeError for anything else).
 bool registerArray(napi_env env, napi_value v, Registered* r) {
@@ -206,11 +213,10 @@ napi_value Close(napi_env env, napi_callback_info info) {
 // setEvents(h, Float64Array): the buffer events are written to (kept alive by a reference).
 napi_value SetEvents(napi_env env, napi_callback_info info) {
   Args a;
-  Entry* e = bookArgs(env, info, a);
-  if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
-  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  Entry* e = bookAndArray(env, info, a, &d, &len);
+  if (!e) return nullptr;
   if (len < static_cast<size_t>(aurex::EV_STRIDE)) {
     napi_throw_range_error(env, nullptr, "aurex_book: the events buffer must hold at least one row");
     return nullptr;
@@ -261,11 +267,10 @@ napi_value ProcessReg(napi_env env, napi_callback_info info) {
 // processArr(h, ops, n, check?)
 napi_value ProcessArr(napi_env env, napi_callback_info info) {
   Args a;
-  Entry* e = bookArgs(env, info, a);
-  if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
-  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  Entry* e = bookAndArray(env, info, a, &d, &len);
+  if (!e) return nullptr;
   uint32_t n = u32(env, a.v[2]);
   if (n > len / aurex::OP_STRIDE) n = static_cast<uint32_t>(len / aurex::OP_STRIDE);
   if (!refreshEvents(env, e)) return nullptr;
@@ -378,11 +383,10 @@ napi_value Snapshot(napi_env env, napi_callback_info info) {
 // fewer than orderCount() rows (nothing written).
 napi_value SnapshotInto(napi_env env, napi_callback_info info) {
   Args a;
-  Entry* e = bookArgs(env, info, a);
-  if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
-  if (a.n < 2 || !f64Array(env, a.v[1], &d, &len)) return nullptr;
+  Entry* e = bookAndArray(env, info, a, &d, &len);
+  if (!e) return nullptr;
   const uint64_t n = e->book->orderCount();
   if (len / aurex::REST_STRIDE < n || (n != 0 && d == nullptr)) return num(env, -1);
   if (!snapshotRows(env, e->book, d, n, n)) return nullptr;
@@ -393,11 +397,10 @@ napi_value SnapshotInto(napi_env env, napi_callback_info info) {
 // refused (Book::restore: the book is then unchanged or empty).
 napi_value Restore(napi_env env, napi_callback_info info) {
   Args a;
-  Entry* e = bookArgs(env, info, a);
-  if (!e) return nullptr;
   size_t len = 0;
   double* d = nullptr;
-  if (!f64Array(env, a.v[1], &d, &len)) return nullptr;
+  Entry* e = bookAndArray(env, info, a, &d, &len);
+  if (!e) return nullptr;
   uint32_t n = u32(env, a.v[2]);
   if (n > len / aurex::REST_STRIDE) n = static_cast<uint32_t>(len / aurex::REST_STRIDE);
   uint32_t row = 0;

@@ -62,7 +62,7 @@ export interface CoreOptions extends ExchangeOptions {
 }
 
 /** Default ExchangeCore maxGroupCommands. */
-export const DEFAULT_MAX_GROUP_COMMANDS = 256;
+const DEFAULT_MAX_GROUP_COMMANDS = 256;
 
 type MdListener = (u: MarketDataUpdate) => void;
 type TradeListener = (t: PublicTrade) => void;

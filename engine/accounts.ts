@@ -35,6 +35,8 @@ export class Account {
   terminalSize = 0;
   /** Recent trades of the account (bounded ring, columnar). */
   readonly trades: TradeRing;
+  /** Row number of the account's newest execution report in the exchange's ExecLog (-1: none; not part of the state). */
+  lastExecRow = -1;
 
   constructor(id: number, cash: number, symbolCount: number, tradeCap: number) {
     this.id = id;

@@ -37,7 +37,6 @@ import type { SymbolEngine } from './symbol-engine.ts';
 import { NoopCommandLog, type CommandLog } from './command-log.ts';
 import { validateCommand } from './validate-command.ts';
 import { DEFAULT_L2_LEVELS, mdUpdateOf } from './market-data.ts';
-import { ExecHistory, type ExecListener } from './exec-history.ts';
 import type { ExchangeSnapshot } from './snapshot.ts';
 
 export interface CoreOptions extends ExchangeOptions {
@@ -47,8 +46,6 @@ export interface CoreOptions extends ExchangeOptions {
   log?: CommandLog;
   /** ms since epoch; default Date.now. Stamps are made non-decreasing. */
   clock?: () => number;
-  /** Execution reports retained per account for resume. Default 1,000. */
-  execHistory?: number;
   /** Levels per side in market-data updates. Default 10. */
   l2Levels?: number;
   /** Index recomputation period in ms (0 disables the timer). Default 100. */
@@ -64,6 +61,7 @@ export interface CoreOptions extends ExchangeOptions {
 /** Default ExchangeCore maxGroupCommands. */
 const DEFAULT_MAX_GROUP_COMMANDS = 256;
 
+type ExecListener = (r: ExecReport) => void;
 type MdListener = (u: MarketDataUpdate) => void;
 type TradeListener = (t: PublicTrade) => void;
 type IndexListener = (v: IndexView) => void;
@@ -97,6 +95,8 @@ class Group {
   mdOut: { subs: MdSub[]; u: MarketDataUpdate }[] = [];
   /** A new market-data subscriber waits for a snapshot captured at this group's close. */
   wantsCapture = false;
+  /** Seq of the last command stamped when the group was closed. */
+  lastSeq = 0;
   isEmpty(): boolean {
     return this.results.length === 0 && this.changed.length === 0 && !this.wantsCapture;
   }
@@ -114,7 +114,6 @@ export class ExchangeCore implements ExchangeApi {
   readonly exchange: Exchange;
   private readonly log: CommandLog;
   private readonly clock: () => number;
-  private readonly execCap: number;
   private readonly levels: number;
   private readonly maxGroup: number;
   private seq: number;
@@ -134,7 +133,14 @@ export class ExchangeCore implements ExchangeApi {
 
   private readonly feeds: Feed[] = [];
   private readonly allTrades = new Set<TradeListener>();
-  private readonly history = new Map<number, ExecHistory>();
+  /** Execution-report subscribers per account (an array: iterated for every report, rarely changed). */
+  private readonly execSubs = new Map<number, ExecListener[]>();
+  /**
+   * Seq of the last command whose group was released (durable and published):
+   * a resuming subscriber gets retained reports up to it from the history, and
+   * later ones live, when their group is released.
+   */
+  private releasedSeq = 0;
   private readonly indexSubs = new Map<string, Set<IndexListener>>();
   private readonly timer: NodeJS.Timeout | undefined;
 
@@ -145,12 +151,12 @@ export class ExchangeCore implements ExchangeApi {
     this.exchange = opts.exchange ?? new Exchange(opts);
     this.log = opts.log ?? new NoopCommandLog();
     this.clock = opts.clock ?? Date.now;
-    this.execCap = opts.execHistory ?? 1_000;
     this.levels = opts.l2Levels ?? DEFAULT_L2_LEVELS;
     const maxGroup = opts.maxGroupCommands ?? DEFAULT_MAX_GROUP_COMMANDS;
     if (!Number.isSafeInteger(maxGroup) || maxGroup < 1) throw new AurexError(Code.INVALID_ARGUMENT, `maxGroupCommands must be an integer >= 1, got ${String(maxGroup)}`);
     this.maxGroup = maxGroup;
     this.seq = this.exchange.lastSeq();
+    this.releasedSeq = this.seq;
     this.lastTs = this.exchange.lastTimestamp();
     this.liveListener = {
       onExec: (r) => this.cur.execs.push(r),
@@ -162,8 +168,9 @@ export class ExchangeCore implements ExchangeApi {
         }
       },
     };
+    // Replayed reports only go into the history (the exchange writes it itself: no report objects).
     this.replayListener = {
-      onExec: (r) => this.historyOf(r.accountId).push(r),
+      onExec: () => {},
       onTrade: () => {},
       onSymbolChanged: (sym) => {
         sym.publishedMdSeq = sym.mdSeq;
@@ -222,10 +229,11 @@ export class ExchangeCore implements ExchangeApi {
    * logging or publishing. Its execution reports go into the resume history.
    */
   replay(cmd: Command): Code {
-    this.exchange.setListener(this.replayListener);
+    this.exchange.setListener(this.replayListener, false);
     try {
       const r = this.exchange.replay(cmd);
       this.seq = cmd.seq!;
+      this.releasedSeq = this.seq;
       if (cmd.ts! > this.lastTs) this.lastTs = cmd.ts!;
       return r;
     } finally {
@@ -242,8 +250,8 @@ export class ExchangeCore implements ExchangeApi {
   restore(snap: ExchangeSnapshot): void {
     this.exchange.restore(snap);
     this.seq = this.exchange.lastSeq();
+    this.releasedSeq = this.seq;
     this.lastTs = this.exchange.lastTimestamp();
-    this.history.clear();
     for (const s of this.exchange.symbolEngines()) s.publishedMdSeq = s.mdSeq;
   }
 
@@ -277,6 +285,7 @@ export class ExchangeCore implements ExchangeApi {
    */
   private startFlush(full = false): void {
     const g = this.cur;
+    g.lastSeq = this.seq;
     const next = new Group();
     if (full) {
       next.changed = g.changed;
@@ -340,18 +349,18 @@ export class ExchangeCore implements ExchangeApi {
       }
       return;
     }
+    this.releasedSeq = g.lastSeq;
     for (let i = 0; i < g.cbs.length; i++) safeCall(g.cbs[i]!, g.results[i]!);
-    // Reports come in runs of one account (a command's own reports): look its history up once per run.
-    let hid = NaN;
-    let h: ExecHistory | undefined;
+    // Reports come in runs of one account (a command's own reports): look its subscribers up once per run.
+    const execSubs = this.execSubs;
+    let sid = NaN;
+    let subs: ExecListener[] | undefined;
     for (const r of g.execs) {
-      if (r.accountId !== hid || h === undefined) {
-        hid = r.accountId;
-        h = this.historyOf(hid);
+      if (r.accountId !== sid) {
+        sid = r.accountId;
+        subs = execSubs.get(sid);
       }
-      h.push(r);
-      const subs = h.subs;
-      for (let k = 0; k < subs.length; k++) safeCall(subs[k]!, r);
+      if (subs !== undefined) for (let k = 0; k < subs.length; k++) safeCall(subs[k]!, r);
     }
     for (let i = 0; i < g.trades.length; i++) {
       const t = g.trades[i]!;
@@ -369,15 +378,6 @@ export class ExchangeCore implements ExchangeApi {
       this.feeds[sym.idx] = f;
     }
     return f;
-  }
-
-  private historyOf(accountId: number): ExecHistory {
-    let h = this.history.get(accountId);
-    if (h === undefined) {
-      h = new ExecHistory(accountId, this.execCap);
-      this.history.set(accountId, h);
-    }
-    return h;
   }
 
   private onTrade(t: TradeEvent, sym: SymbolEngine): void {
@@ -411,17 +411,21 @@ export class ExchangeCore implements ExchangeApi {
 
   // =============================================================== subscriptions
   subscribeExecutions(accountId: number, opts: ExecSubscribeOptions, listener: ExecListener): Subscription {
-    const h = this.historyOf(accountId);
     const from = opts.fromSeq;
-    if (from !== 0) for (const r of h.since(from < 0 ? 0 : from)) safeCall(listener, r);
-    h.subs = [...h.subs, listener];
+    if (from !== 0) for (const r of this.exchange.execReports(accountId, from < 0 ? 0 : from, this.releasedSeq)) safeCall(listener, r);
+    const subs = this.execSubs;
+    subs.set(accountId, [...(subs.get(accountId) ?? []), listener]);
     let open = true;
     return {
       close: () => {
         if (!open) return;
         open = false;
-        const i = h.subs.indexOf(listener);
-        if (i >= 0) h.subs = h.subs.filter((_, k) => k !== i);
+        const cur = subs.get(accountId);
+        if (cur === undefined) return;
+        const i = cur.indexOf(listener);
+        const rest = cur.filter((_, k) => k !== i);
+        if (rest.length === 0) subs.delete(accountId);
+        else subs.set(accountId, rest);
       },
     };
   }

@@ -41,6 +41,7 @@ import type {
 import type { AccountView, BookView, IndexView, RankingEntry } from './core-api.ts';
 import { Account, buyReserve, feeOf } from './accounts.ts';
 import { TRADE_W } from './trade-ring.ts';
+import { ExecLog } from './exec-log.ts';
 import {
   BUY,
   F_LIVE,
@@ -49,6 +50,7 @@ import {
   K_LIMIT,
   K_STOP,
   K_STOP_LIMIT,
+  EXEC_KIND_NAMES,
   KIND_NAMES,
   NIL,
   OrderStore,
@@ -62,7 +64,13 @@ import {
   ST_PARTIAL,
   ST_REJECTED,
   kindCode,
-  statusCode,
+  X_ACCEPTED,
+  X_CANCELLED,
+  X_EXPIRED,
+  X_FILL,
+  X_REJECTED,
+  X_REPLACED,
+  X_TRIGGERED,
 } from './order.ts';
 import { SymbolEngine } from './symbol-engine.ts';
 import { OrderTable } from './order-table.ts';
@@ -137,7 +145,20 @@ export interface ExchangeOptions {
   retainTerminalOrders?: number;
   /** Trades kept per account for history queries. Default 1,000. */
   retainTrades?: number;
+  /**
+   * Execution reports kept per account for resume after reconnect (execReports):
+   * at most this many of the account's newest, among the last `execLogRows`
+   * reports of the whole exchange. Default 1,000; 0 keeps none. Not part of the
+   * state: a restored exchange starts with an empty history, a replayed one
+   * refills it.
+   */
+  execHistory?: number;
+  /** Execution reports kept exchange-wide (the log's rows, ~170 bytes each). Default 1,048,576. */
+  execLogRows?: number;
 }
+
+/** Largest ExchangeOptions.execHistory / execLogRows. */
+const MAX_EXEC_LOG_ROWS = 1 << 26;
 
 /** The book's OrderType an order kind enters the book as (stops: after their trigger). */
 function bookTypeOf(kind: OrderKind): number {
@@ -197,8 +218,10 @@ export class Exchange {
   private readonly maxRate: number;
   private readonly keepTerminal: number;
   private readonly keepTrades: number;
+  /** Execution-report history for resume (not part of the state). */
+  private execLog: ExecLog;
   private listener: ExchangeListener = NOOP_LISTENER;
-  /** False without a listener (recovery, tools): reports are only counted (accountSeq), not built. */
+  /** False without a listener (recovery, tools): reports are only counted (accountSeq) and kept in the history, not built. */
   private reports = false;
 
   private seq = 0;
@@ -222,6 +245,14 @@ export class Exchange {
     this.maxRate = opts.maxOrdersPerSecond ?? 10_000;
     this.keepTerminal = opts.retainTerminalOrders ?? 1_024;
     this.keepTrades = opts.retainTrades ?? 1_000;
+    const perAccount = opts.execHistory ?? 1_000;
+    const rows = opts.execLogRows ?? 1 << 20;
+    for (const [name, v] of [['execHistory', perAccount], ['execLogRows', rows]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0 || v > MAX_EXEC_LOG_ROWS) {
+        throw new AurexError(Code.INVALID_ARGUMENT, `${name} must be an integer in 0..${MAX_EXEC_LOG_ROWS}, got ${String(v)}`);
+      }
+    }
+    this.execLog = new ExecLog(rows, perAccount);
     for (const ic of market.indices) this.indexByName.set(ic.name, new MarketIndex(ic));
     for (const sc of market.symbols) {
       const cfg = validateSymbolConfig(sc);
@@ -235,9 +266,14 @@ export class Exchange {
     for (const idx of this.indexByName.values()) idx.initDivisor();
   }
 
-  setListener(l: ExchangeListener | undefined): void {
+  /**
+   * Where apply() sends its events. `reports` false: no execution-report objects
+   * are built (a replay that only needs the history); the history is written
+   * either way.
+   */
+  setListener(l: ExchangeListener | undefined, reports = true): void {
     this.listener = l ?? NOOP_LISTENER;
-    this.reports = this.listener !== NOOP_LISTENER;
+    this.reports = l !== undefined && reports;
   }
 
   // =============================================================== commands
@@ -369,7 +405,7 @@ export class Exchange {
     // The view is taken before a possible eviction can free the slot (retention 0).
     let view: OrderView | undefined;
     if (stop) {
-      this.exec('ACCEPTED', o, seq, ts);
+      this.exec(X_ACCEPTED, o, seq, ts);
       sym.addStop(o, st.side[o] === Side.BUY, st.stopPrice[o]!);
       // A stop whose condition already holds triggers at once, like one triggered by the next print.
       view = this.runStopsFor(sym, o, seq, ts);
@@ -420,10 +456,12 @@ export class Exchange {
       updatedTs: ts,
       lastSeq: seq,
     };
-    if (acct !== undefined && !this.reports) acct.execSeq++;
-    else if (acct !== undefined) {
+    if (acct === undefined) return result(code, seq, ts, view, undefined);
+    const accountSeq = ++acct.execSeq;
+    this.execLog.pushRejectedNew(acct, cmd, code, this.symbolsByName.get(cmd.symbol)?.idx ?? -1, accountSeq, seq, ts);
+    if (this.reports) {
       this.listener.onExec({
-        accountSeq: ++acct.execSeq,
+        accountSeq,
         accountId: acct.id,
         seq,
         ts,
@@ -469,7 +507,7 @@ export class Exchange {
       } else if (k === EvKind.RESTED) {
         st.status[cur] = st.filled[cur]! > 0 ? ST_PARTIAL : ST_OPEN;
       } else if (k === EvKind.ACCEPTED) {
-        if (op === OP_NEW) this.exec('ACCEPTED', cur, seq, ts);
+        if (op === OP_NEW) this.exec(X_ACCEPTED, cur, seq, ts);
       } else if (k === EvKind.CANCELLED) {
         const id = ev[p + 1]!;
         const o = id === st.id[cur] ? cur : this.orders.get(id);
@@ -482,7 +520,7 @@ export class Exchange {
           st.status[cur] = ST_REJECTED;
           st.code[cur] = code;
           st.remaining[cur] = 0;
-          this.exec('REJECTED', cur, seq, ts, true);
+          this.exec(X_REJECTED, cur, seq, ts, true);
         }
       } else if (k === EvKind.REPLACED) {
         st.price[cur] = ev[p + 2]!;
@@ -490,7 +528,7 @@ export class Exchange {
         st.qty[cur] = st.filled[cur]! + st.remaining[cur]!;
         st.updatedTs[cur] = ts;
         st.lastSeq[cur] = seq;
-        this.exec('REPLACED', cur, seq, ts);
+        this.exec(X_REPLACED, cur, seq, ts);
       }
     }
     if (changed && sym.touch(seq, ts)) this.listener.onSymbolChanged(sym);
@@ -573,7 +611,7 @@ export class Exchange {
     st.remaining[o] = 0;
     st.updatedTs[o] = ts;
     st.lastSeq[o] = seq;
-    this.exec(reason === Code.CANCEL_EXPIRED ? 'EXPIRED' : 'CANCELLED', o, seq, ts, true);
+    this.exec(reason === Code.CANCEL_EXPIRED ? X_EXPIRED : X_CANCELLED, o, seq, ts, true);
   }
 
   /** Terminal: release what is still reserved, count it closed, retain it for queries. */
@@ -606,24 +644,26 @@ export class Exchange {
   }
 
   /**
-   * One execution report. With `close`, the order is closed first (its
+   * One execution report (kind: an X_* code): into the report log (ExecLog), and as
+   * an object to the listener. With `close`, the order is closed first (its
    * reservation released and the slot possibly evicted) but the report still
    * describes it: the fields are read before.
    */
-  private exec(kind: ExecKind, o: number, seq: number, ts: number, close = false): void {
+  private exec(xk: number, o: number, seq: number, ts: number, close = false): void {
     const st = this.store;
     const a = st.acct[o]!;
+    const accountSeq = ++a.execSeq;
+    this.execLog.pushOrder(a, st, o, xk, accountSeq, seq, ts, 0, 0, 0, 0, 0);
     if (!this.reports) {
       if (close) this.closeOrder(o, seq, ts);
-      a.execSeq++;
       return;
     }
     const r: ExecReport = {
-      accountSeq: 0,
+      accountSeq,
       accountId: a.id,
       seq,
       ts,
-      kind,
+      kind: EXEC_KIND_NAMES[xk]!,
       orderId: st.id[o]!,
       clientOrderId: st.cid[o]!,
       symbol: st.sym[o]!.symbol,
@@ -642,19 +682,17 @@ export class Exchange {
       fee: undefined,
     };
     if (close) this.closeOrder(o, seq, ts);
-    r.accountSeq = ++a.execSeq;
     this.listener.onExec(r);
   }
 
   private execFill(o: number, t: TradeEvent, liquidity: 'MAKER' | 'TAKER', fee: number, seq: number, ts: number): void {
     const st = this.store;
     const a = st.acct[o]!;
-    if (!this.reports) {
-      a.execSeq++;
-      return;
-    }
+    const accountSeq = ++a.execSeq;
+    this.execLog.pushOrder(a, st, o, X_FILL, accountSeq, seq, ts, t.tradeId, t.price, t.qty, liquidity === 'MAKER' ? 1 : 2, fee);
+    if (!this.reports) return;
     this.listener.onExec({
-      accountSeq: ++a.execSeq,
+      accountSeq,
       accountId: a.id,
       seq,
       ts,
@@ -687,7 +725,7 @@ export class Exchange {
       st.flags[o] &= ~F_PENDING_STOP;
       st.updatedTs[o] = ts;
       st.lastSeq[o] = seq;
-      this.exec('TRIGGERED', o, seq, ts);
+      this.exec(X_TRIGGERED, o, seq, ts);
       const n = sym.book.submit(st.id[o]!, st.acct[o]!.id, st.side[o] as 0 | 1, st.bookType[o]!, st.price[o]!, st.remaining[o]!, ts);
       this.drain(sym, n, o, OP_TRIGGER, seq, ts);
     }
@@ -953,6 +991,15 @@ export class Exchange {
   }
 
   /** Trades of one order (from its account's retained history). */
+  /**
+   * The account's retained execution reports with accountSeq > fromSeq and
+   * command seq <= maxSeq (what is durable), oldest first, as fresh objects.
+   */
+  execReports(accountId: number, fromSeq: number, maxSeq: number): ExecReport[] {
+    const a = this.accounts.get(accountId);
+    return a === undefined ? [] : this.execLog.since(a, fromSeq, maxSeq, this.symbolNames);
+  }
+
   orderTrades(orderId: number, accountId?: number): TradeEvent[] {
     const o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
     if (o < 0) return [];
@@ -1225,6 +1272,7 @@ export class Exchange {
     this.orders.clear();
     this.byCid.clear();
     this.store.clear();
+    this.execLog = new ExecLog(this.execLog.cap, this.execLog.perAccount);
     this.pinned = NIL;
     this.pinnedView = undefined;
     this.indexByName.clear();

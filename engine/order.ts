@@ -53,6 +53,14 @@ export const KIND_NAMES: readonly OrderKind[] = ['LIMIT', 'MARKET', 'IOC', 'FOK'
 
 /** Execution-report kind codes (execution-report history rows). */
 export const EXEC_KIND_NAMES: readonly ExecKind[] = ['ACCEPTED', 'REJECTED', 'FILL', 'CANCELLED', 'REPLACED', 'TRIGGERED', 'EXPIRED'];
+/** Execution-report kinds as codes (their index in EXEC_KIND_NAMES). */
+export const X_ACCEPTED = 0;
+export const X_REJECTED = 1;
+export const X_FILL = 2;
+export const X_CANCELLED = 3;
+export const X_REPLACED = 4;
+export const X_TRIGGERED = 5;
+export const X_EXPIRED = 6;
 
 /** A kind's code; callers pass a valid kind (anything else reads as STOP_LIMIT). */
 export function kindCode(k: OrderKind): number {
@@ -69,46 +77,6 @@ export function kindCode(k: OrderKind): number {
       return K_STOP;
     default:
       return K_STOP_LIMIT;
-  }
-}
-
-/** A status's code; callers pass a valid status (anything else reads as NEW). */
-export function statusCode(s: OrderStatus): number {
-  switch (s) {
-    case 'OPEN':
-      return ST_OPEN;
-    case 'PARTIALLY_FILLED':
-      return ST_PARTIAL;
-    case 'FILLED':
-      return ST_FILLED;
-    case 'CANCELLED':
-      return ST_CANCELLED;
-    case 'REJECTED':
-      return ST_REJECTED;
-    case 'EXPIRED':
-      return ST_EXPIRED;
-    default:
-      return ST_NEW;
-  }
-}
-
-/** An execution-report kind's code (its index in EXEC_KIND_NAMES); anything else reads as EXPIRED. */
-export function execKindCode(k: ExecKind): number {
-  switch (k) {
-    case 'ACCEPTED':
-      return 0;
-    case 'REJECTED':
-      return 1;
-    case 'FILL':
-      return 2;
-    case 'CANCELLED':
-      return 3;
-    case 'REPLACED':
-      return 4;
-    case 'TRIGGERED':
-      return 5;
-    default:
-      return 6;
   }
 }
 
@@ -144,6 +112,8 @@ export class OrderStore {
   code = new Int32Array(0);
   /** cidHash(account, client id) of the order (ClientIdIndex's key: removal needs no string). */
   cidHash = new Int32Array(0);
+  /** The order's client-id entry in the execution-report log (ExecLog; -1: none yet). */
+  histCid = new Float64Array(0);
   /** The account's live-order list (ascending id). */
   aPrev = new Int32Array(0);
   aNext = new Int32Array(0);
@@ -172,9 +142,14 @@ export class OrderStore {
   }
 
   alloc(): number {
-    if (this.nFree !== 0) return this.freeList[--this.nFree]!;
-    if (this.top === this.cap) this.grow(this.cap * 2);
-    return this.top++;
+    let s: number;
+    if (this.nFree !== 0) s = this.freeList[--this.nFree]!;
+    else {
+      if (this.top === this.cap) this.grow(this.cap * 2);
+      s = this.top++;
+    }
+    this.histCid[s] = -1;
+    return s;
   }
 
   release(s: number): void {
@@ -223,6 +198,7 @@ export class OrderStore {
     this.lastSeq = f64(this.lastSeq);
     this.code = i32(this.code);
     this.cidHash = i32(this.cidHash);
+    this.histCid = f64(this.histCid);
     this.aPrev = i32(this.aPrev);
     this.aNext = i32(this.aNext);
     this.freeList = i32(this.freeList);

@@ -1,6 +1,6 @@
 /**
  * An account's recent trades (bounded, oldest first), stored in columns like
- * the execution-report history (exec-history.ts): retained trade objects would
+ *  the execution-report log (exec-log.ts): retained trade objects would
  * all survive into the old generation and make the collector the main cost of
  * the order path. Objects are rebuilt for queries and snapshots.
  */

@@ -287,6 +287,32 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     expect(live[0]).to.deep.include({ kind: 'ACCEPTED', tradeId: undefined, fee: undefined });
   });
 
+  it('a subscriber resuming while a group is in flight gets the durable reports from the history and the rest live, each once', async () => {
+    const log = new ManualLog();
+    await setup(log);
+    core.execute(order(1, 'BUY', 990, 10, 'a'), () => {});
+    await tick();
+    log.complete();
+    core.execute(order(1, 'BUY', 991, 10, 'b'), () => {});
+    await tick();
+    expect(log.pending).to.have.length(1); // 'b' is applied but not durable
+    const got: ExecReport[] = [];
+    core.subscribeExecutions(1, { fromSeq: -1 }, (r) => got.push(r));
+    expect(got.map((r) => r.clientOrderId)).to.deep.equal(['a']);
+    log.complete();
+    expect(got.map((r) => [r.accountSeq, r.clientOrderId])).to.deep.equal([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+  });
+
+  it('refuses an execHistory or execLogRows that is not an integer in range', () => {
+    for (const bad of [-1, 1.5, NaN, 2 ** 27]) {
+      expect(() => new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, execHistory: bad }), String(bad)).to.throw(/execHistory/);
+      expect(() => new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, execLogRows: bad }), String(bad)).to.throw(/execLogRows/);
+    }
+  });
+
   it('public trades per symbol and for all symbols carry no account ids; market data carries trades and L1', async () => {
     await setup();
     const aaa: PublicTrade[] = [];

@@ -15,7 +15,7 @@ import { Exchange, type ExchangeOptions } from '../engine/exchange.ts';
 import { nativeAvailable } from '../engine/book-factory.ts';
 import { decodeExchangeSnapshot, encodeExchangeSnapshot, snapshotFormat } from '../engine/journal/snapshot-codec.ts';
 import type { MarketConfig } from '../engine/symbols.ts';
-import type { Command, OrderKind, Side, SymbolConfig } from '../engine/types.ts';
+import type { Command, ExecReport, OrderKind, Side, SymbolConfig } from '../engine/types.ts';
 import { Prng } from '../bench/lib/workload.ts';
 import { Workload } from './support/durability-workload.ts';
 
@@ -282,6 +282,100 @@ describe('20 engine: replay() is apply() without the result view', () => {
       quiet.close();
     });
   }
+});
+
+describe('20 engine: execution-report history', () => {
+  // Small limits make the log wrap, and resting orders outlive many entries of their
+  // account (a fill then has to store its client id again).
+  const LIMITS = [
+    { perAccount: 1, rows: 1 << 20 },
+    { perAccount: 4, rows: 1 << 20 },
+    { perAccount: 50, rows: 1 << 20 },
+    { perAccount: 50, rows: 37 },
+    { perAccount: 3, rows: 10 },
+  ];
+  for (const book of BOOKS) {
+    for (const { perAccount, rows } of LIMITS) {
+      it(`${book}, ${perAccount} per account within ${rows} rows: rebuilds the newest reports of every account exactly as they were delivered`, () => {
+        const st = new Stream(new Prng(1004)); // a stream with every kind of report
+        const ex = new Exchange({ ...OPTS, market: MARKET, book, execHistory: perAccount, execLogRows: rows });
+        const all: ExecReport[] = [];
+        const accounts = new Set<number>();
+        ex.setListener({
+          onExec: (e) => {
+            all.push(e);
+            accounts.add(e.accountId);
+          },
+          onTrade: () => {},
+          onSymbolChanged: () => {},
+        });
+        const setup = st.setup();
+        for (let i = 0; i < setup.length + 6_000; i++) {
+          ex.apply(i < setup.length ? setup[i]! : st.next());
+          if (i % 97 === 0 || i === setup.length + 5_999) {
+            const window = all.slice(-rows);
+            for (const a of accounts) {
+              const want = window.filter((r) => r.accountId === a).slice(-perAccount);
+              expect(ex.execReports(a, 0, Infinity), `account ${a} after op ${i}`).to.deep.equal(want);
+              if (want.length === 0) continue;
+              // from a sequence, and bounded by the durable seq
+              const mid = want[Math.max(0, want.length - 2)]!;
+              expect(ex.execReports(a, mid.accountSeq - 1, Infinity)).to.deep.equal(want.filter((r) => r.accountSeq >= mid.accountSeq));
+              expect(ex.execReports(a, 0, mid.seq - 1)).to.deep.equal(want.filter((r) => r.seq < mid.seq));
+            }
+          }
+        }
+        expect([...new Set(all.map((r) => r.kind))].sort()).to.deep.equal(['ACCEPTED', 'CANCELLED', 'EXPIRED', 'FILL', 'REJECTED', 'REPLACED', 'TRIGGERED']);
+        expect(ex.execReports(999, 0, Infinity)).to.deep.equal([]);
+        ex.close();
+      });
+    }
+  }
+
+  for (const others of [3, 7]) {
+    it(`an order whose client-id entry is ${others + 1} entries old stays readable while the rows after it each add two entries (unlisted-symbol rejects)`, () => {
+      const ex = new Exchange({ market: MARKET, book: 'reference', execHistory: 4, execLogRows: 4 });
+      let seq = 0;
+      const ap = (c: Partial<Command> & { type: Command['type'] }) => ex.apply({ ...c, seq: ++seq, ts: 1_000 + seq } as Command);
+      ap({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000 } });
+      ap({ type: 'new', accountId: 1, clientOrderId: 'R', symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_040, qty: 5 });
+      for (let k = 1; k <= others; k++) ap({ type: 'new', accountId: 1, clientOrderId: `s${k}`, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
+      ap({ type: 'cancel', accountId: 1, clientOrderId: 'R' }); // R's entry: reused when recent enough, else stored again
+      for (const cid of ['z1', 'z2', 'z3']) ap({ type: 'new', accountId: 1, clientOrderId: cid, symbol: `Q${cid}`, side: 'BUY', kind: 'LIMIT', price: 1_000, qty: 1 });
+      expect(ex.execReports(1, 0, Infinity).map((r) => [r.kind, r.clientOrderId, r.symbol])).to.deep.equal([
+        ['CANCELLED', 'R', 'AAA'],
+        ['REJECTED', 'z1', 'Qz1'],
+        ['REJECTED', 'z2', 'Qz2'],
+        ['REJECTED', 'z3', 'Qz3'],
+      ]);
+      ex.close();
+    });
+  }
+
+  it('a fill of an order that rested while its account issued many reports still names its client id', () => {
+    const ex = new Exchange({ market: MARKET, book: 'reference', execHistory: 2, execLogRows: 3 });
+    let seq = 0;
+    const ap = (c: Partial<Command> & { type: Command['type'] }) => ex.apply({ ...c, seq: ++seq, ts: 1_000 + seq } as Command);
+    ap({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000 } });
+    ap({ type: 'createAccount', accountId: 2, cash: 100_000_000 });
+    ap({ type: 'new', accountId: 1, clientOrderId: 'resting', symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_040, qty: 5 });
+    // 20 more orders of account 1, each accepted and cancelled: 40 reports, 20 new client ids
+    for (let i = 0; i < 20; i++) {
+      ap({ type: 'new', accountId: 1, clientOrderId: `x${i}`, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
+      ap({ type: 'cancel', accountId: 1, clientOrderId: `x${i}` });
+    }
+    ap({ type: 'new', accountId: 2, clientOrderId: 'taker', symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price: 1_040, qty: 5 });
+    // the log's last 3 rows: the taker's ACCEPTED, the resting order's FILL, the taker's FILL
+    const h = ex.execReports(1, 0, Infinity);
+    expect(h.map((r) => [r.kind, r.clientOrderId, r.symbol, r.status])).to.deep.equal([['FILL', 'resting', 'AAA', 'FILLED']]);
+    // a reject of an unlisted symbol keeps its text
+    ap({ type: 'new', accountId: 2, clientOrderId: 'zz', symbol: 'NOPE', side: 'BUY', kind: 'LIMIT', price: 1_000, qty: 1 });
+    expect(ex.execReports(2, 0, Infinity).map((r) => [r.kind, r.clientOrderId, r.symbol, r.code])).to.deep.equal([
+      ['FILL', 'taker', 'AAA', Code.OK],
+      ['REJECTED', 'zz', 'NOPE', Code.UNKNOWN_SYMBOL],
+    ]);
+    ex.close();
+  });
 });
 
 describe('20 engine: snapshot book rows', () => {

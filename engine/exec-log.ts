@@ -1,0 +1,230 @@
+/**
+ * The execution-report history for resume after reconnect: one exchange-wide
+ * log of report rows in Float64Array pages (not retained objects: millions of
+ * them made the garbage collector the largest cost of the order path), chained
+ * per account. Reports are rebuilt as objects only when a resuming subscriber
+ * asks for them.
+ *
+ * Why one log and not a ring per account: rows are written in the order the
+ * reports happen, so the writes are sequential. With a ring per account, each
+ * report wrote 2-3 cold cache lines at its own account's position (1,000
+ * accounts: a cache miss per line, and the evictions slowed everything else):
+ * applying the engine bench's stream went from ~340k to ~210k commands/s with
+ * per-account rings, and to ~300k with the one log (docs/engine.md,
+ * "Execution-report history").
+ *
+ * The exchange writes a row as it issues the report, straight from the order's
+ * columns. Rows hold numbers only: the symbol as its dense index, and the client
+ * order id as an entry in a ring of strings that an order shares between its
+ * reports (OrderStore.histCid), so an order stores its id about once.
+ *
+ * Retention: a subscriber gets at most `perAccount` of its account's newest
+ * reports, among the log's last `capacity` rows.
+ */
+import type { Code } from './codes.ts';
+import type { ExecKind, ExecReport, NewOrderCmd } from './types.ts';
+import type { Account } from './accounts.ts';
+import { PagedRing } from './paged-ring.ts';
+import { BUY, EXEC_KIND_NAMES, KIND_NAMES, kindCode, SELL, SIDE_NAMES, STATUS_NAMES, ST_REJECTED, X_REJECTED, type OrderStore } from './order.ts';
+
+// columns of one row
+const C_ACCOUNT_SEQ = 0;
+const C_SEQ = 1;
+const C_TS = 2;
+const C_KIND = 3;
+const C_ORDER_ID = 4;
+const C_SIDE = 5;
+const C_ORDER_KIND = 6;
+const C_PRICE = 7;
+const C_QTY = 8;
+const C_FILLED = 9;
+const C_REMAINING = 10;
+const C_STATUS = 11;
+const C_CODE = 12;
+/** FILL only (the five below); 0 = absent for other kinds. */
+const C_TRADE_ID = 13;
+const C_LAST_PRICE = 14;
+const C_LAST_QTY = 15;
+/** 1 = MAKER, 2 = TAKER. */
+const C_LIQUIDITY = 16;
+const C_FEE = 17;
+/** Text entry (see ExecLog.text) of the client order id. */
+const C_CID = 18;
+/** The symbol's dense index (SymbolEngine.idx), or -(text entry + 1) for text that names no listed symbol (a reject). */
+const C_SYMBOL = 19;
+/** The account's previous row (its log row number), -1 for none. */
+const C_PREV = 20;
+const W = 21;
+
+
+/**
+ * Client order ids (and unlisted symbol text) live in a ring of 3 x capacity
+ * strings; a row holds the entry number. An order keeps its entry number
+ * (OrderStore.histCid) and reuses it while it is among the last `capacity`
+ * entries. A row lives for at most `capacity` - 1 further rows, each adding at
+ * most two entries, so an entry a row refers to is never overwritten while the
+ * row exists (that takes 3 x capacity - capacity newer entries).
+ */
+export class ExecLog extends PagedRing {
+  private readonly texts: string[] = [];
+  private readonly textCap: number;
+  /** Entries appended so far (the next entry's number). */
+  private textCount = 0;
+  /** textCount modulo textCap (no division per entry). */
+  private textPos = 0;
+  /** Rows written so far (the next row's number); row r is at ring index r % capacity. */
+  private rows = 0;
+
+  constructor(
+    capacity: number,
+    readonly perAccount: number,
+  ) {
+    super(perAccount > 0 ? capacity : 0, W, 8);
+    this.textCap = 3 * this.cap;
+  }
+
+  private text(prev: number, s: string): number {
+    const n = this.textCount;
+    if (prev >= 0 && prev < n && n - prev <= this.cap) return prev;
+    const p = this.textPos;
+    if (p === this.texts.length) this.texts.push(s);
+    else this.texts[p] = s;
+    this.textPos = p + 1 === this.textCap ? 0 : p + 1;
+    this.textCount = n + 1;
+    return n;
+  }
+
+  /** A new row of `a`'s: its page offset in `this.pageOf(i)`, chained to the account's previous row; -1 when nothing is kept. */
+  private begin(a: Account): number {
+    const i = this.next();
+    if (i < 0) return -1;
+    const c = this.pageOf(i);
+    const r = this.offsetOf(i);
+    c[r + C_PREV] = a.lastExecRow;
+    a.lastExecRow = this.rows++;
+    return i;
+  }
+
+  /**
+   * A report of order slot `o` (of account `a`) as the store holds it now (kind:
+   * an X_* code of order.ts); for a FILL, the trade's fields too (0 otherwise).
+   * Reuses and updates st.histCid[o].
+   */
+  pushOrder(a: Account, st: OrderStore, o: number, kind: number, accountSeq: number, seq: number, ts: number, tradeId: number, lastPrice: number, lastQty: number, liquidity: number, fee: number): void {
+    const i = this.begin(a);
+    if (i < 0) return;
+    const c = this.pageOf(i);
+    const r = this.offsetOf(i);
+    c[r + C_ACCOUNT_SEQ] = accountSeq;
+    c[r + C_SEQ] = seq;
+    c[r + C_TS] = ts;
+    c[r + C_KIND] = kind;
+    c[r + C_ORDER_ID] = st.id[o]!;
+    c[r + C_SIDE] = st.side[o]!;
+    c[r + C_ORDER_KIND] = st.kind[o]!;
+    c[r + C_PRICE] = st.price[o]!;
+    c[r + C_QTY] = st.qty[o]!;
+    c[r + C_FILLED] = st.filled[o]!;
+    c[r + C_REMAINING] = st.remaining[o]!;
+    c[r + C_STATUS] = st.status[o]!;
+    c[r + C_CODE] = st.code[o]!;
+    c[r + C_TRADE_ID] = tradeId;
+    c[r + C_LAST_PRICE] = lastPrice;
+    c[r + C_LAST_QTY] = lastQty;
+    c[r + C_LIQUIDITY] = liquidity;
+    c[r + C_FEE] = fee;
+    const e = this.text(st.histCid[o]!, st.cid[o]!);
+    st.histCid[o] = e;
+    c[r + C_CID] = e;
+    c[r + C_SYMBOL] = st.sym[o]!.idx;
+  }
+
+  /**
+   * The REJECTED report of a new order refused before it got a slot: fields from
+   * the command; `symbolIndex` -1 when its symbol is not listed.
+   */
+  pushRejectedNew(a: Account, cmd: NewOrderCmd, code: Code, symbolIndex: number, accountSeq: number, seq: number, ts: number): void {
+    const i = this.begin(a);
+    if (i < 0) return;
+    const c = this.pageOf(i);
+    const r = this.offsetOf(i);
+    c[r + C_ACCOUNT_SEQ] = accountSeq;
+    c[r + C_SEQ] = seq;
+    c[r + C_TS] = ts;
+    c[r + C_KIND] = X_REJECTED;
+    c[r + C_ORDER_ID] = 0;
+    c[r + C_SIDE] = cmd.side === 'BUY' ? BUY : SELL;
+    c[r + C_ORDER_KIND] = kindCode(cmd.kind);
+    c[r + C_PRICE] = cmd.price;
+    c[r + C_QTY] = cmd.qty;
+    c[r + C_FILLED] = 0;
+    c[r + C_REMAINING] = 0;
+    c[r + C_STATUS] = ST_REJECTED;
+    c[r + C_CODE] = code;
+    c[r + C_TRADE_ID] = 0;
+    c[r + C_LAST_PRICE] = 0;
+    c[r + C_LAST_QTY] = 0;
+    c[r + C_LIQUIDITY] = 0;
+    c[r + C_FEE] = 0;
+    c[r + C_CID] = this.text(-1, cmd.clientOrderId);
+    c[r + C_SYMBOL] = symbolIndex >= 0 ? symbolIndex : -(this.text(-1, cmd.symbol) + 1);
+  }
+
+  private textAt(e: number): string {
+    return this.texts[e % this.textCap]!;
+  }
+
+  private row(accountId: number, i: number, symbols: readonly string[]): ExecReport {
+    const c = this.pageOf(i);
+    const o = this.offsetOf(i);
+    const kind: ExecKind = EXEC_KIND_NAMES[c[o + C_KIND]!]!;
+    const fill = kind === 'FILL';
+    const sy = c[o + C_SYMBOL]!;
+    return {
+      accountSeq: c[o + C_ACCOUNT_SEQ]!,
+      accountId,
+      seq: c[o + C_SEQ]!,
+      ts: c[o + C_TS]!,
+      kind,
+      orderId: c[o + C_ORDER_ID]!,
+      clientOrderId: this.textAt(c[o + C_CID]!),
+      symbol: sy >= 0 ? symbols[sy]! : this.textAt(-sy - 1),
+      side: SIDE_NAMES[c[o + C_SIDE]!]!,
+      orderKind: KIND_NAMES[c[o + C_ORDER_KIND]!]!,
+      price: c[o + C_PRICE]!,
+      qty: c[o + C_QTY]!,
+      filledQty: c[o + C_FILLED]!,
+      remainingQty: c[o + C_REMAINING]!,
+      status: STATUS_NAMES[c[o + C_STATUS]!]!,
+      code: c[o + C_CODE]! as Code,
+      tradeId: fill ? c[o + C_TRADE_ID]! : undefined,
+      lastPrice: fill ? c[o + C_LAST_PRICE]! : undefined,
+      lastQty: fill ? c[o + C_LAST_QTY]! : undefined,
+      liquidity: fill ? (c[o + C_LIQUIDITY] === 1 ? 'MAKER' : 'TAKER') : undefined,
+      fee: fill ? c[o + C_FEE]! : undefined,
+    };
+  }
+
+  /**
+   * `a`'s retained reports with fromSeq < accountSeq and command seq <= maxSeq,
+   * oldest first, as fresh objects; `symbols[i]` names the symbol of dense index i.
+   */
+  since(a: Account, fromSeq: number, maxSeq: number, symbols: readonly string[]): ExecReport[] {
+    const found: number[] = [];
+    const oldest = this.rows - this.cap;
+    for (let row = a.lastExecRow; row >= 0 && row >= oldest && found.length < this.perAccount; ) {
+      const i = row % this.cap;
+      const c = this.pageOf(i);
+      const o = this.offsetOf(i);
+      if (!(c[o + C_ACCOUNT_SEQ]! > fromSeq)) break;
+      found.push(i);
+      row = c[o + C_PREV]!;
+    }
+    const out: ExecReport[] = [];
+    for (let k = found.length - 1; k >= 0; k--) {
+      const i = found[k]!;
+      if (this.pageOf(i)[this.offsetOf(i) + C_SEQ]! <= maxSeq) out.push(this.row(a.id, i, symbols));
+    }
+    return out;
+  }
+}

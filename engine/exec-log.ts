@@ -94,14 +94,22 @@ export class ExecLog extends PagedRing {
     return n;
   }
 
-  /** A new row of `a`'s: its page offset in `this.pageOf(i)`, chained to the account's previous row; -1 when nothing is kept. */
-  private begin(a: Account): number {
+  /**
+   * A new row of `a`'s, chained to the account's previous row, with its header
+   * fields written: its ring index (page: pageOf, start: offsetOf), or -1 when
+   * nothing is kept.
+   */
+  private begin(a: Account, accountSeq: number, seq: number, ts: number, kind: number): number {
     const i = this.next();
     if (i < 0) return -1;
     const c = this.pageOf(i);
     const r = this.offsetOf(i);
     c[r + C_PREV] = a.lastExecRow;
     a.lastExecRow = this.rows++;
+    c[r + C_ACCOUNT_SEQ] = accountSeq;
+    c[r + C_SEQ] = seq;
+    c[r + C_TS] = ts;
+    c[r + C_KIND] = kind;
     return i;
   }
 
@@ -111,14 +119,10 @@ export class ExecLog extends PagedRing {
    * Reuses and updates st.histCid[o].
    */
   pushOrder(a: Account, st: OrderStore, o: number, kind: number, accountSeq: number, seq: number, ts: number, tradeId: number, lastPrice: number, lastQty: number, liquidity: number, fee: number): void {
-    const i = this.begin(a);
+    const i = this.begin(a, accountSeq, seq, ts, kind);
     if (i < 0) return;
     const c = this.pageOf(i);
     const r = this.offsetOf(i);
-    c[r + C_ACCOUNT_SEQ] = accountSeq;
-    c[r + C_SEQ] = seq;
-    c[r + C_TS] = ts;
-    c[r + C_KIND] = kind;
     c[r + C_ORDER_ID] = st.id[o]!;
     c[r + C_SIDE] = st.side[o]!;
     c[r + C_ORDER_KIND] = st.kind[o]!;
@@ -144,28 +148,17 @@ export class ExecLog extends PagedRing {
    * the command; `symbolIndex` -1 when its symbol is not listed.
    */
   pushRejectedNew(a: Account, cmd: NewOrderCmd, code: Code, symbolIndex: number, accountSeq: number, seq: number, ts: number): void {
-    const i = this.begin(a);
+    const i = this.begin(a, accountSeq, seq, ts, X_REJECTED);
     if (i < 0) return;
     const c = this.pageOf(i);
     const r = this.offsetOf(i);
-    c[r + C_ACCOUNT_SEQ] = accountSeq;
-    c[r + C_SEQ] = seq;
-    c[r + C_TS] = ts;
-    c[r + C_KIND] = X_REJECTED;
-    c[r + C_ORDER_ID] = 0;
+    c.fill(0, r + C_ORDER_ID, r + C_FEE + 1); // order id, filled, remaining and the FILL fields: 0
     c[r + C_SIDE] = cmd.side === 'BUY' ? BUY : SELL;
     c[r + C_ORDER_KIND] = kindCode(cmd.kind);
     c[r + C_PRICE] = cmd.price;
     c[r + C_QTY] = cmd.qty;
-    c[r + C_FILLED] = 0;
-    c[r + C_REMAINING] = 0;
     c[r + C_STATUS] = ST_REJECTED;
     c[r + C_CODE] = code;
-    c[r + C_TRADE_ID] = 0;
-    c[r + C_LAST_PRICE] = 0;
-    c[r + C_LAST_QTY] = 0;
-    c[r + C_LIQUIDITY] = 0;
-    c[r + C_FEE] = 0;
     c[r + C_CID] = this.text(-1, cmd.clientOrderId);
     c[r + C_SYMBOL] = symbolIndex >= 0 ? symbolIndex : -(this.text(-1, cmd.symbol) + 1);
   }

@@ -153,7 +153,10 @@ export interface ExchangeOptions {
    * refills it.
    */
   execHistory?: number;
-  /** Execution reports kept exchange-wide (the log's rows, ~170 bytes each). Default 1,048,576. */
+  /**
+   * Execution reports kept exchange-wide (the log's rows, ~170 bytes each, plus up to
+   * three retained client-id strings per row). Default 65,536.
+   */
   execLogRows?: number;
 }
 
@@ -246,7 +249,7 @@ export class Exchange {
     this.keepTerminal = opts.retainTerminalOrders ?? 1_024;
     this.keepTrades = opts.retainTrades ?? 1_000;
     const perAccount = opts.execHistory ?? 1_000;
-    const rows = opts.execLogRows ?? 1 << 20;
+    const rows = opts.execLogRows ?? 1 << 16;
     for (const [name, v] of [['execHistory', perAccount], ['execLogRows', rows]] as const) {
       if (!Number.isSafeInteger(v) || v < 0 || v > MAX_EXEC_LOG_ROWS) {
         throw new AurexError(Code.INVALID_ARGUMENT, `${name} must be an integer in 0..${MAX_EXEC_LOG_ROWS}, got ${String(v)}`);

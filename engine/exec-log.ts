@@ -48,7 +48,7 @@ const C_LAST_QTY = 15;
 /** 1 = MAKER, 2 = TAKER. */
 const C_LIQUIDITY = 16;
 const C_FEE = 17;
-/** Text entry (see ExecLog.text) of the client order id. */
+/** The client order id: a text entry (>= 0) or a decimal id v as -(v + 2); see ExecLog.cidRef. */
 const C_CID = 18;
 /** The symbol's dense index (SymbolEngine.idx), or -(text entry + 1) for text that names no listed symbol (a reject). */
 const C_SYMBOL = 19;
@@ -81,6 +81,20 @@ export class ExecLog extends PagedRing {
   ) {
     super(perAccount > 0 ? capacity : 0, W, 8);
     this.textCap = 3 * this.cap;
+  }
+
+  /**
+   * How a row refers to client order id `s`, given `prev`, the reference the
+   * order's earlier reports used (-1: none): a canonical decimal id v is stored
+   * as the number -(v + 2), with nothing retained (the TCP gateway's u64 ids are
+   * such ids); any other id as a text entry.
+   */
+  private cidRef(prev: number, s: string): number {
+    if (prev === -1) {
+      const v = decimalValue(s);
+      if (v >= 0) return -(v + 2);
+    }
+    return this.text(prev, s);
   }
 
   private text(prev: number, s: string): number {
@@ -137,8 +151,11 @@ export class ExecLog extends PagedRing {
     c[r + C_LAST_QTY] = lastQty;
     c[r + C_LIQUIDITY] = liquidity;
     c[r + C_FEE] = fee;
-    const e = this.text(st.histCid[o]!, st.cid[o]!);
-    st.histCid[o] = e;
+    let e = st.histCid[o]!;
+    if (e > -2) {
+      e = this.cidRef(e, st.cid[o]!);
+      st.histCid[o] = e;
+    }
     c[r + C_CID] = e;
     c[r + C_SYMBOL] = st.sym[o]!.idx;
   }
@@ -159,7 +176,7 @@ export class ExecLog extends PagedRing {
     c[r + C_QTY] = cmd.qty;
     c[r + C_STATUS] = ST_REJECTED;
     c[r + C_CODE] = code;
-    c[r + C_CID] = this.text(-1, cmd.clientOrderId);
+    c[r + C_CID] = this.cidRef(-1, cmd.clientOrderId);
     c[r + C_SYMBOL] = symbolIndex >= 0 ? symbolIndex : -(this.text(-1, cmd.symbol) + 1);
   }
 
@@ -173,6 +190,7 @@ export class ExecLog extends PagedRing {
     const kind: ExecKind = EXEC_KIND_NAMES[c[o + C_KIND]!]!;
     const fill = kind === 'FILL';
     const sy = c[o + C_SYMBOL]!;
+    const cr = c[o + C_CID]!;
     return {
       accountSeq: c[o + C_ACCOUNT_SEQ]!,
       accountId,
@@ -180,7 +198,7 @@ export class ExecLog extends PagedRing {
       ts: c[o + C_TS]!,
       kind,
       orderId: c[o + C_ORDER_ID]!,
-      clientOrderId: this.textAt(c[o + C_CID]!),
+      clientOrderId: cr >= 0 ? this.textAt(cr) : String(-cr - 2),
       symbol: sy >= 0 ? symbols[sy]! : this.textAt(-sy - 1),
       side: SIDE_NAMES[c[o + C_SIDE]!]!,
       orderKind: KIND_NAMES[c[o + C_ORDER_KIND]!]!,
@@ -220,4 +238,20 @@ export class ExecLog extends PagedRing {
     }
     return out;
   }
+}
+
+/** v when `s` is a decimal integer in [0, 2^53 - 1] written as String(v) writes it (no sign, no leading zero), else -1. */
+export function decimalValue(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 16) return -1;
+  let c = s.charCodeAt(0);
+  if (c < 48 || c > 57 || (c === 48 && n > 1)) return -1;
+  let v = c - 48;
+  for (let i = 1; i < n; i++) {
+    c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    // exact while v < 2^53; a larger true value rounds to >= 2^53 and is refused below
+    v = v * 10 + (c - 48);
+  }
+  return v <= Number.MAX_SAFE_INTEGER ? v : -1;
 }

@@ -112,7 +112,7 @@ export class OrderStore {
   code = new Int32Array(0);
   /** cidHash(account, client id) of the order (ClientIdIndex's key: removal needs no string). */
   cidHash = new Int32Array(0);
-  /** The order's client-id entry in the execution-report log (ExecLog; -1: none yet). */
+  /** How the execution-report log refers to the order's client id (ExecLog.cidRef; -1: not yet). */
   histCid = new Float64Array(0);
   /** The account's live-order list (ascending id). */
   aPrev = new Int32Array(0);

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { Code } from '../engine/codes.ts';
 import { Exchange, type ExchangeOptions } from '../engine/exchange.ts';
+import { decimalValue } from '../engine/exec-log.ts';
 import { nativeAvailable } from '../engine/book-factory.ts';
 import { decodeExchangeSnapshot, encodeExchangeSnapshot, snapshotFormat } from '../engine/journal/snapshot-codec.ts';
 import type { MarketConfig } from '../engine/symbols.ts';
@@ -285,6 +286,31 @@ describe('20 engine: replay() is apply() without the result view', () => {
 });
 
 describe('20 engine: execution-report history', () => {
+  /**
+   * A third of the stream's client ids as canonical decimals ("o42" -> "42": the log
+   * keeps those as numbers) and a third with a leading zero ("o43" -> "043": text).
+   */
+  function withDecimalIds(c: Command): Command {
+    if ((c.type === 'new' || c.type === 'cancel' || c.type === 'replace') && c.clientOrderId !== undefined) {
+      const n = Number(c.clientOrderId.slice(1));
+      if (n % 3 === 0) return { ...c, clientOrderId: String(n) };
+      if (n % 3 === 1) return { ...c, clientOrderId: `0${n}` };
+    }
+    return c;
+  }
+
+  it('decimalValue accepts exactly the ids String(v) writes for v in [0, 2^53 - 1]', () => {
+    const r = new Prng(77);
+    for (let k = 0; k < 20_000; k++) {
+      const v = k < 100 ? k : Math.floor((r.u32() * 2 ** 21 + (r.u32() >>> 11)) / 2 ** (r.u32() % 53));
+      expect(decimalValue(String(v)), String(v)).to.equal(v);
+    }
+    expect(decimalValue(String(Number.MAX_SAFE_INTEGER))).to.equal(Number.MAX_SAFE_INTEGER);
+    for (const bad of ['', '00', '01', '-1', '+1', '1e3', ' 1', '1 ', '1.0', 'x', '9007199254740992', '9999999999999999', '12345678901234567', '٣']) {
+      expect(decimalValue(bad), JSON.stringify(bad)).to.equal(-1);
+    }
+  });
+
   // Small limits make the log wrap, and resting orders outlive many entries of their
   // account (a fill then has to store its client id again).
   const LIMITS = [
@@ -311,7 +337,7 @@ describe('20 engine: execution-report history', () => {
         });
         const setup = st.setup();
         for (let i = 0; i < setup.length + 6_000; i++) {
-          ex.apply(i < setup.length ? setup[i]! : st.next());
+          ex.apply(i < setup.length ? setup[i]! : withDecimalIds(st.next()));
           if (i % 97 === 0 || i === setup.length + 5_999) {
             const window = all.slice(-rows);
             for (const a of accounts) {
@@ -326,6 +352,8 @@ describe('20 engine: execution-report history', () => {
           }
         }
         expect([...new Set(all.map((r) => r.kind))].sort()).to.deep.equal(['ACCEPTED', 'CANCELLED', 'EXPIRED', 'FILL', 'REJECTED', 'REPLACED', 'TRIGGERED']);
+        expect(all.filter((r) => /^[1-9][0-9]*$/.test(r.clientOrderId)).length, 'decimal ids').to.be.above(500);
+        expect(all.filter((r) => /^0[0-9]/.test(r.clientOrderId)).length, 'leading-zero ids').to.be.above(500);
         expect(ex.execReports(999, 0, Infinity)).to.deep.equal([]);
         ex.close();
       });

@@ -133,8 +133,12 @@ export class ExchangeCore implements ExchangeApi {
 
   private readonly feeds: Feed[] = [];
   private readonly allTrades = new Set<TradeListener>();
-  /** Execution-report subscribers per account (an array: iterated for every report, rarely changed). */
-  private readonly execSubs = new Map<number, ExecListener[]>();
+  /**
+   * Execution-report subscribers per account: `list` is replaced, never changed in place
+   * (iterated for every report, rarely changed), and read per report, so a subscription
+   * closed by a callback gets nothing more.
+   */
+  private readonly execSubs = new Map<number, { list: ExecListener[] }>();
   /**
    * Seq of the last command whose group was released (durable and published):
    * a resuming subscriber gets retained reports up to it from the history, and
@@ -354,13 +358,15 @@ export class ExchangeCore implements ExchangeApi {
     // Reports come in runs of one account (a command's own reports): look its subscribers up once per run.
     const execSubs = this.execSubs;
     let sid = NaN;
-    let subs: ExecListener[] | undefined;
+    let subs: { list: ExecListener[] } | undefined;
     for (const r of g.execs) {
       if (r.accountId !== sid) {
         sid = r.accountId;
         subs = execSubs.get(sid);
       }
-      if (subs !== undefined) for (let k = 0; k < subs.length; k++) safeCall(subs[k]!, r);
+      if (subs === undefined) continue;
+      const list = subs.list;
+      for (let k = 0; k < list.length; k++) safeCall(list[k]!, r);
     }
     for (let i = 0; i < g.trades.length; i++) {
       const t = g.trades[i]!;
@@ -413,19 +419,17 @@ export class ExchangeCore implements ExchangeApi {
   subscribeExecutions(accountId: number, opts: ExecSubscribeOptions, listener: ExecListener): Subscription {
     const from = opts.fromSeq;
     if (from !== 0) for (const r of this.exchange.execReports(accountId, from < 0 ? 0 : from, this.releasedSeq)) safeCall(listener, r);
-    const subs = this.execSubs;
-    subs.set(accountId, [...(subs.get(accountId) ?? []), listener]);
+    let subs = this.execSubs.get(accountId);
+    if (subs === undefined) this.execSubs.set(accountId, (subs = { list: [] }));
+    const s = subs;
+    s.list = [...s.list, listener];
     let open = true;
     return {
       close: () => {
         if (!open) return;
         open = false;
-        const cur = subs.get(accountId);
-        if (cur === undefined) return;
-        const i = cur.indexOf(listener);
-        const rest = cur.filter((_, k) => k !== i);
-        if (rest.length === 0) subs.delete(accountId);
-        else subs.set(accountId, rest);
+        const i = s.list.indexOf(listener);
+        if (i >= 0) s.list = s.list.filter((_, k) => k !== i);
       },
     };
   }

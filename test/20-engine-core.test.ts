@@ -306,6 +306,21 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     ]);
   });
 
+  it('a subscription closed by its own callback gets no further report, even of the same command', async () => {
+    await setup();
+    await core.executeAsync(order(2, 'SELL', 1_000, 10, 's1'));
+    const got: string[] = [];
+    const other: string[] = [];
+    const sub = core.subscribeExecutions(1, { fromSeq: 0 }, (r) => {
+      got.push(r.kind);
+      sub.close();
+    });
+    core.subscribeExecutions(1, { fromSeq: 0 }, (r) => other.push(r.kind));
+    await core.executeAsync(order(1, 'BUY', 1_000, 4, 'b1')); // ACCEPTED then FILL, one command
+    expect(got).to.deep.equal(['ACCEPTED']);
+    expect(other).to.deep.equal(['ACCEPTED', 'FILL']);
+  });
+
   it('refuses an execHistory or execLogRows that is not an integer in range', () => {
     for (const bad of [-1, 1.5, NaN, 2 ** 27]) {
       expect(() => new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, execHistory: bad }), String(bad)).to.throw(/execHistory/);

@@ -25,7 +25,6 @@ import type {
   CommandResult,
   CreateAccountCmd,
   DepositCmd,
-  ExecKind,
   ExecReport,
   HaltCmd,
   L1,

@@ -43,7 +43,7 @@ import { decodeExchangeSnapshot, encodeExchangeSnapshot, snapshotFormat } from '
 import { PG_ORDER_KINDS, PG_ORDER_TYPE } from '../engine/persistence/pg-codes.ts';
 import { OC_ID, OC_KIND, OC_SIDE, OC_STATUS, ORDER_W } from '../engine/snapshot.ts';
 import { Exchange } from '../engine/exchange.ts';
-import type { Command, ExecKind, ExecReport, NewOrderCmd, OrderKind, OrderStatus, Side } from '../engine/types.ts';
+import type { Command, ExecKind, NewOrderCmd, OrderKind, OrderStatus, Side } from '../engine/types.ts';
 import { bandHighOf, bandLowOf, MAX_PRICE_TICKS } from '../engine/symbols.ts';
 import { MAX_PRICE_TICKS_LIMIT } from '../engine/book/validate.ts';
 import { checkQty } from '../engine/risk.ts';

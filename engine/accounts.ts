@@ -5,12 +5,12 @@
  * Positions are plain arrays indexed by the symbol's dense index (SymbolEngine.idx)
  * so the order path never looks a position up by string.
  */
-import type { TradeEvent } from './types.ts';
 import { NIL, type OrderStore } from './order.ts';
-import { TradeRing } from './trade-ring.ts';
 
 export class Account {
   readonly id: number;
+  /** Dense index in the exchange's account list (creation order; OrderStore.acctIdx). Not part of the state. */
+  readonly idx: number;
   /** Minor units. */
   cash: number;
   /** Cash held by open buy orders (sum of their `reserved`). */
@@ -33,14 +33,14 @@ export class Account {
   terminal: number[] = [];
   terminalHead = 0;
   terminalSize = 0;
-  /** Recent trades of the account (bounded ring, columnar). */
-  readonly trades: TradeRing;
+  /** Id of the account's newest trade, where its chain in the exchange's TradeLog starts (0: none). */
+  lastTradeId = 0;
   /** Row number of the account's newest execution report in the exchange's ExecLog (-1: none; not part of the state). */
   lastExecRow = -1;
 
-  constructor(id: number, cash: number, symbolCount: number, tradeCap: number) {
+  constructor(id: number, idx: number, cash: number, symbolCount: number) {
     this.id = id;
-    this.trades = new TradeRing(tradeCap);
+    this.idx = idx;
     this.cash = cash;
     this.shares = new Array<number>(symbolCount).fill(0);
     this.reservedShares = new Array<number>(symbolCount).fill(0);
@@ -111,21 +111,6 @@ export class Account {
     ring[this.terminalHead] = o;
     this.terminalHead = (this.terminalHead + 1) % cap;
     return old;
-  }
-
-  /** Retains `t`, a trade of the symbol with dense index `symbolIndex`. */
-  retainTrade(t: TradeEvent, symbolIndex: number): void {
-    this.trades.push(t, symbolIndex);
-  }
-
-  /** Retained trades as snapshot rows (TradeRing.rows). */
-  tradeRows(): Float64Array {
-    return this.trades.rows();
-  }
-
-  /** Retained trades, oldest first; `symbols[i]` names the symbol of dense index i. */
-  tradeList(symbols: readonly string[]): TradeEvent[] {
-    return this.trades.list(symbols);
   }
 
   /** Retained terminal order slots, oldest first. */

@@ -16,10 +16,12 @@ export function cidHash(accountId: number, cid: string): number {
 }
 
 export class ClientIdIndex {
-  /** slot + 1 per bucket (0 = empty). */
-  private table = new Int32Array(1024);
-  /** The hash of the slot in each bucket (saves rehashing on probes, moves and growth). */
-  private hashes = new Int32Array(1024);
+  /**
+   * Buckets as pairs in one array: [2b] = slot + 1 (0 = empty), [2b + 1] = the
+   * hash of that slot's key (saves rehashing on probes, moves and growth). One
+   * array, not two, so a probe of a cold bucket is one cache miss, not two.
+   */
+  private table = new Int32Array(2 * 1024);
   private mask = 1023;
   private n = 0;
   /** Bucket where the last find() missed, reused by insertAfterMiss(). */
@@ -35,29 +37,28 @@ export class ClientIdIndex {
 
   /** Room for `n` entries without a resize (restore knows its count up front). */
   reserve(n: number): void {
-    let size = this.table.length;
+    let size = this.mask + 1;
     while (n * 2 > size - 1) size *= 2;
-    if (size !== this.table.length) this.resize(size);
+    if (size !== this.mask + 1) this.resize(size);
   }
 
   /** The slot of (accountId, cid), or -1. */
   find(accountId: number, cid: string): number {
     const h = cidHash(accountId, cid);
     const t = this.table;
-    const hs = this.hashes;
     const m = this.mask;
     const st = this.store;
     let b = h & m;
     for (;;) {
-      const v = t[b]!;
+      const v = t[2 * b]!;
       if (v === 0) {
         this.lastHash = h;
         this.lastBucket = b;
         return -1;
       }
-      if (hs[b] === h) {
+      if (t[2 * b + 1] === h) {
         const s = v - 1;
-        if (st.acct[s]!.id === accountId && st.cid[s] === cid) {
+        if (st.account(s).id === accountId && st.cid[s] === cid) {
           this.lastBucket = -1;
           return s;
         }
@@ -73,41 +74,40 @@ export class ClientIdIndex {
       this.insert(slot);
       return;
     }
-    this.table[b] = slot + 1;
-    this.hashes[b] = this.lastHash;
+    this.table[2 * b] = slot + 1;
+    this.table[2 * b + 1] = this.lastHash;
     this.store.cidHash[slot] = this.lastHash;
     this.lastBucket = -1;
-    if (++this.n * 2 > this.mask) this.resize(this.table.length * 2);
+    if (++this.n * 2 > this.mask) this.resize(2 * (this.mask + 1));
   }
 
   insert(slot: number): void {
     const st = this.store;
-    const h = cidHash(st.acct[slot]!.id, st.cid[slot]!);
+    const h = cidHash(st.account(slot).id, st.cid[slot]!);
     st.cidHash[slot] = h;
     this.put(h, slot);
     this.lastBucket = -1;
-    if (++this.n * 2 > this.mask) this.resize(this.table.length * 2);
+    if (++this.n * 2 > this.mask) this.resize(2 * (this.mask + 1));
   }
 
   private put(h: number, slot: number): void {
     const t = this.table;
     const m = this.mask;
     let b = h & m;
-    while (t[b] !== 0) b = (b + 1) & m;
-    t[b] = slot + 1;
-    this.hashes[b] = h;
+    while (t[2 * b] !== 0) b = (b + 1) & m;
+    t[2 * b] = slot + 1;
+    t[2 * b + 1] = h;
   }
 
   remove(slot: number): void {
     this.lastBucket = -1;
     const t = this.table;
-    const hs = this.hashes;
     const m = this.mask;
     // the hash kept at insertion: an evicted order's client id string is cold memory
     const h = this.store.cidHash[slot]!;
     let b = h & m;
     for (;;) {
-      const v = t[b]!;
+      const v = t[2 * b]!;
       if (v === 0) return;
       if (v === slot + 1) break;
       b = (b + 1) & m;
@@ -117,32 +117,30 @@ export class ClientIdIndex {
     let j = b;
     for (;;) {
       j = (j + 1) & m;
-      const v = t[j]!;
+      const v = t[2 * j]!;
       if (v === 0) break;
-      const home = hs[j]! & m;
+      const hj = t[2 * j + 1]!;
+      const home = hj & m;
       // keep entry j where it is if its home lies cyclically in (hole, j]
       const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (stays) continue;
-      t[hole] = v;
-      hs[hole] = hs[j]!;
+      t[2 * hole] = v;
+      t[2 * hole + 1] = hj;
       hole = j;
     }
-    t[hole] = 0;
+    t[2 * hole] = 0;
     this.n--;
   }
 
   private resize(size: number): void {
     const ot = this.table;
-    const oh = this.hashes;
-    this.table = new Int32Array(size);
-    this.hashes = new Int32Array(size);
+    this.table = new Int32Array(2 * size);
     this.mask = size - 1;
-    for (let b = 0; b < ot.length; b++) if (ot[b] !== 0) this.put(oh[b]!, ot[b]! - 1);
+    for (let i = 0; i < ot.length; i += 2) if (ot[i] !== 0) this.put(ot[i + 1]!, ot[i]! - 1);
   }
 
   clear(): void {
-    this.table = new Int32Array(1024);
-    this.hashes = new Int32Array(1024);
+    this.table = new Int32Array(2 * 1024);
     this.mask = 1023;
     this.n = 0;
     this.lastBucket = -1;

@@ -39,7 +39,7 @@ import type {
 } from './types.ts';
 import type { AccountView, BookView, IndexView, RankingEntry } from './core-api.ts';
 import { Account, buyReserve, feeOf } from './accounts.ts';
-import { TRADE_W } from './trade-ring.ts';
+import { TRADE_W, TR_BUY_ACCOUNT, TR_SELL_ACCOUNT, TR_SYMBOL, TradeLog } from './trade-log.ts';
 import { ExecLog } from './exec-log.ts';
 import {
   BUY,
@@ -142,8 +142,14 @@ export interface ExchangeOptions {
    * bounded (full history is PostgreSQL's).
    */
   retainTerminalOrders?: number;
-  /** Trades kept per account for history queries. Default 1,000. */
+  /**
+   * Trades kept per account for history queries: at most this many of the
+   * account's newest, among the last `tradeLogRows` trades of the whole exchange.
+   * Default 1,000. Part of the state (snapshots carry them).
+   */
   retainTrades?: number;
+  /** Trades kept exchange-wide (the trade log's rows, 120 bytes each, allocated as trades happen). Default 262,144. */
+  tradeLogRows?: number;
   /**
    * Execution reports kept per account for resume after reconnect (execReports):
    * at most this many of the account's newest, among the last `execLogRows`
@@ -159,8 +165,8 @@ export interface ExchangeOptions {
   execLogRows?: number;
 }
 
-/** Largest ExchangeOptions.execHistory / execLogRows. */
-const MAX_EXEC_LOG_ROWS = 1 << 26;
+/** Largest ExchangeOptions.execHistory / execLogRows / retainTrades / tradeLogRows. */
+const MAX_LOG_ROWS = 1 << 26;
 
 /** The book's OrderType an order kind enters the book as (stops: after their trigger). */
 function bookTypeOf(kind: OrderKind): number {
@@ -200,8 +206,10 @@ export class Exchange {
   /** Symbol names by dense index (symbolList's order): the names of retained trade rows. */
   private readonly symbolNames: string[] = [];
   private readonly accounts = new Map<number, Account>();
+  /** Accounts by dense index (Account.idx, creation order). */
+  private readonly accountList: Account[] = [];
   /** Order records (live and retained terminal ones) as columns, by slot. */
-  private readonly store = new OrderStore();
+  private readonly store = new OrderStore(this.accountList, this.symbolList);
   /** Engine order id -> slot. */
   private readonly orders = new OrderTable();
   private readonly byCid = new ClientIdIndex(this.store);
@@ -219,7 +227,8 @@ export class Exchange {
   private readonly maxOpen: number;
   private readonly maxRate: number;
   private readonly keepTerminal: number;
-  private readonly keepTrades: number;
+  /** Retained trades for account history (part of the state). */
+  private tradeLog: TradeLog;
   /** Execution-report history for resume (not part of the state). */
   private execLog: ExecLog;
   private listener: ExchangeListener = NOOP_LISTENER;
@@ -246,14 +255,21 @@ export class Exchange {
     this.maxOpen = opts.maxOpenOrdersPerAccount ?? 10_000;
     this.maxRate = opts.maxOrdersPerSecond ?? 10_000;
     this.keepTerminal = opts.retainTerminalOrders ?? 1_024;
-    this.keepTrades = opts.retainTrades ?? 1_000;
+    const keepTrades = opts.retainTrades ?? 1_000;
+    const tradeRows = opts.tradeLogRows ?? 1 << 18;
     const perAccount = opts.execHistory ?? 1_000;
     const rows = opts.execLogRows ?? 1 << 16;
-    for (const [name, v] of [['execHistory', perAccount], ['execLogRows', rows]] as const) {
-      if (!Number.isSafeInteger(v) || v < 0 || v > MAX_EXEC_LOG_ROWS) {
-        throw new AurexError(Code.INVALID_ARGUMENT, `${name} must be an integer in 0..${MAX_EXEC_LOG_ROWS}, got ${String(v)}`);
+    for (const [name, v] of [
+      ['retainTrades', keepTrades],
+      ['tradeLogRows', tradeRows],
+      ['execHistory', perAccount],
+      ['execLogRows', rows],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 0 || v > MAX_LOG_ROWS) {
+        throw new AurexError(Code.INVALID_ARGUMENT, `${name} must be an integer in 0..${MAX_LOG_ROWS}, got ${String(v)}`);
       }
     }
+    this.tradeLog = new TradeLog(tradeRows, keepTrades);
     this.execLog = new ExecLog(rows, perAccount);
     for (const ic of market.indices) this.indexByName.set(ic.name, new MarketIndex(ic));
     for (const sc of market.symbols) {
@@ -381,8 +397,8 @@ export class Exchange {
     const o = st.alloc();
     st.id[o] = id;
     st.cid[o] = cmd.clientOrderId;
-    st.acct[o] = acct;
-    st.sym[o] = sym;
+    st.acctIdx[o] = acct.idx;
+    st.symIdx[o] = sym.idx;
     st.side[o] = side;
     st.kind[o] = kc;
     st.bookType[o] = bookType;
@@ -548,8 +564,8 @@ export class Exchange {
     const sell = takerBuys ? maker : taker;
     const buyFee = takerBuys ? takerFee : makerFee;
     const sellFee = takerBuys ? makerFee : takerFee;
-    const ba = st.acct[buy]!;
-    const sa = st.acct[sell]!;
+    const ba = st.account(buy);
+    const sa = st.account(sell);
     const si = sym.idx;
     // buyer: pay notional + fee out of the reservation, which shrinks to what the remainder needs
     ba.cash -= notional + buyFee;
@@ -595,8 +611,7 @@ export class Exchange {
     };
     if (this.cmdTrades === undefined) this.cmdTrades = [t];
     else this.cmdTrades.push(t);
-    ba.retainTrade(t, si);
-    if (sa !== ba) sa.retainTrade(t, si);
+    this.tradeLog.push(t, si, ba, sa);
     sym.onTrade(price, qty);
     this.listener.onTrade(t, sym);
     this.execFill(maker, t, 'MAKER', makerFee, seq, ts);
@@ -624,13 +639,13 @@ export class Exchange {
     st.flags[o] = fl & ~(F_LIVE | F_PENDING_STOP);
     st.updatedTs[o] = ts;
     st.lastSeq[o] = seq;
-    const a = st.acct[o]!;
+    const a = st.account(o);
     a.openCount--;
     a.unlinkLive(st, o);
     const res = st.reserved[o]!;
     if (res !== 0) {
       if (st.side[o] === BUY) a.reservedCash -= res;
-      else a.reservedShares[st.sym[o]!.idx] -= res;
+      else a.reservedShares[st.symIdx[o]!] -= res;
       st.reserved[o] = 0;
     }
     const evicted = a.retainTerminal(o, this.keepTerminal);
@@ -653,7 +668,7 @@ export class Exchange {
    */
   private exec(xk: number, o: number, seq: number, ts: number, close = false): void {
     const st = this.store;
-    const a = st.acct[o]!;
+    const a = st.account(o);
     const accountSeq = ++a.execSeq;
     this.execLog.pushOrder(a, st, o, xk, accountSeq, seq, ts, 0, 0, 0, 0, 0);
     if (!this.reports) {
@@ -668,7 +683,7 @@ export class Exchange {
       kind: EXEC_KIND_NAMES[xk]!,
       orderId: st.id[o]!,
       clientOrderId: st.cid[o]!,
-      symbol: st.sym[o]!.symbol,
+      symbol: st.symbol(o).symbol,
       side: st.side[o] === BUY ? 'BUY' : 'SELL',
       orderKind: KIND_NAMES[st.kind[o]!]!,
       price: st.price[o]!,
@@ -689,7 +704,7 @@ export class Exchange {
 
   private execFill(o: number, t: TradeEvent, liquidity: 'MAKER' | 'TAKER', fee: number, seq: number, ts: number): void {
     const st = this.store;
-    const a = st.acct[o]!;
+    const a = st.account(o);
     const accountSeq = ++a.execSeq;
     this.execLog.pushOrder(a, st, o, X_FILL, accountSeq, seq, ts, t.tradeId, t.price, t.qty, liquidity === 'MAKER' ? 1 : 2, fee);
     if (!this.reports) return;
@@ -701,7 +716,7 @@ export class Exchange {
       kind: 'FILL',
       orderId: st.id[o]!,
       clientOrderId: st.cid[o]!,
-      symbol: st.sym[o]!.symbol,
+      symbol: st.symbol(o).symbol,
       side: st.side[o] === BUY ? 'BUY' : 'SELL',
       orderKind: KIND_NAMES[st.kind[o]!]!,
       price: st.price[o]!,
@@ -728,7 +743,7 @@ export class Exchange {
       st.updatedTs[o] = ts;
       st.lastSeq[o] = seq;
       this.exec(X_TRIGGERED, o, seq, ts);
-      const n = sym.book.submit(st.id[o]!, st.acct[o]!.id, st.side[o] as 0 | 1, st.bookType[o]!, st.price[o]!, st.remaining[o]!, ts);
+      const n = sym.book.submit(st.id[o]!, st.account(o).id, st.side[o] as 0 | 1, st.bookType[o]!, st.price[o]!, st.remaining[o]!, ts);
       this.drain(sym, n, o, OP_TRIGGER, seq, ts);
     }
   }
@@ -740,7 +755,7 @@ export class Exchange {
     if (orderId !== undefined && orderId !== 0) {
       o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
       if (o < 0) return -Code.UNKNOWN_ORDER;
-      if (this.store.acct[o] !== acct) return -Code.NOT_ORDER_OWNER;
+      if (this.store.acctIdx[o] !== acct.idx) return -Code.NOT_ORDER_OWNER;
       if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== this.store.cid[o]) return -Code.UNKNOWN_ORDER;
     } else if (clientOrderId !== undefined && clientOrderId !== '') {
       o = this.byCid.find(acct.id, clientOrderId);
@@ -765,7 +780,7 @@ export class Exchange {
 
   private cancelLive(o: number, reason: Code, seq: number, ts: number): void {
     const st = this.store;
-    const sym = st.sym[o]!;
+    const sym = st.symbol(o);
     if (st.isPendingStop(o)) {
       sym.removeStop(o);
       st.flags[o] &= ~F_PENDING_STOP;
@@ -787,7 +802,7 @@ export class Exchange {
     if (!st.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, st.view(o), undefined);
     const kc = st.kind[o]!;
     if (st.isPendingStop(o) || (kc !== K_LIMIT && kc !== K_STOP_LIMIT)) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, st.view(o), undefined);
-    const sym = st.sym[o]!;
+    const sym = st.symbol(o);
     if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, st.view(o), undefined);
     if (sym.halted) return result(Code.SYMBOL_HALTED, seq, ts, st.view(o), undefined);
     const qty = cmd.qty;
@@ -844,7 +859,7 @@ export class Exchange {
     const st = this.store;
     // By order id, not slot: a cancel may evict (and free) slots of orders cancelled before.
     const victims: number[] = [];
-    for (const o of acct.liveOrders(st)) if (sym === undefined || st.sym[o] === sym) victims.push(st.id[o]!);
+    for (const o of acct.liveOrders(st)) if (sym === undefined || st.symIdx[o] === sym.idx) victims.push(st.id[o]!);
     const reason = cmd.reason >= 300 && cmd.reason < 400 ? cmd.reason : Code.CANCEL_BY_USER;
     for (const id of victims) {
       const o = this.orders.get(id);
@@ -864,7 +879,8 @@ export class Exchange {
       if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
       pos.push([sym.idx, n]);
     }
-    const a = new Account(cmd.accountId, cmd.cash, this.symbolList.length, this.keepTrades);
+    const a = new Account(cmd.accountId, this.accountList.length, cmd.cash, this.symbolList.length);
+    this.accountList.push(a);
     for (const [i, n] of pos) a.shares[i] = n;
     this.accounts.set(a.id, a);
     return result(Code.OK, seq, ts, undefined, undefined);
@@ -978,14 +994,14 @@ export class Exchange {
     const st = this.store;
     return acct
       .liveOrders(st)
-      .filter((o) => symbol === undefined || st.sym[o]!.symbol === symbol)
+      .filter((o) => symbol === undefined || st.symbol(o).symbol === symbol)
       .map((o) => st.view(o));
   }
 
   accountTrades(accountId: number, opts: { symbol?: string; limit?: number; afterTradeId?: number } = {}): TradeEvent[] {
     const acct = this.accounts.get(accountId);
     if (acct === undefined) return [];
-    let list = acct.tradeList(this.symbolNames);
+    let list = this.tradeLog.list(acct, this.lastTradeId, this.symbolNames);
     if (opts.symbol !== undefined) list = list.filter((t) => t.symbol === opts.symbol);
     if (opts.afterTradeId !== undefined) list = list.filter((t) => t.tradeId > opts.afterTradeId!);
     const limit = opts.limit ?? 100;
@@ -1005,10 +1021,10 @@ export class Exchange {
   orderTrades(orderId: number, accountId?: number): TradeEvent[] {
     const o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
     if (o < 0) return [];
-    const a = this.store.acct[o]!;
+    const a = this.store.account(o);
     if (accountId !== undefined && a.id !== accountId) return [];
-    return a
-      .tradeList(this.symbolNames)
+    return this.tradeLog
+      .list(a, this.lastTradeId, this.symbolNames)
       .filter((t) => t.buyOrderId === orderId || t.sellOrderId === orderId);
   }
 
@@ -1070,12 +1086,12 @@ export class Exchange {
       const id = st.id[slot]!;
       const reserved = st.reserved[slot]!;
       const remaining = st.remaining[slot]!;
-      const sym = st.sym[slot]!;
+      const sym = st.symbol(slot);
       if (!st.isLive(slot)) {
         if (reserved !== 0) bad.push(`order ${id} closed with reservation ${reserved}`);
         continue;
       }
-      const aid = st.acct[slot]!.id;
+      const aid = st.account(slot).id;
       open.set(aid, (open.get(aid) ?? 0) + 1);
       if (st.side[slot] === BUY) {
         resCash.set(aid, (resCash.get(aid) ?? 0) + reserved);
@@ -1184,7 +1200,7 @@ export class Exchange {
       const b = i * ORDER_W;
       const fl = st.flags[o]!;
       num[b + OC_ID] = st.id[o]!;
-      num[b + OC_ACCOUNT] = st.acct[o]!.id;
+      num[b + OC_ACCOUNT] = st.account(o).id;
       num[b + OC_PRICE] = st.price[o]!;
       num[b + OC_STOP_PRICE] = st.stopPrice[o]!;
       num[b + OC_QTY] = st.qty[o]!;
@@ -1202,7 +1218,7 @@ export class Exchange {
       num[b + OC_KIND] = st.kind[o]!;
       num[b + OC_STATUS] = st.status[o]!;
       num[b + OC_FLAGS] = ((fl & F_POST_ONLY) !== 0 ? OF_POST_ONLY : 0) | ((fl & F_LIVE) !== 0 ? OF_LIVE : 0) | ((fl & F_PENDING_STOP) !== 0 ? OF_PENDING_STOP : 0);
-      num[b + OC_SYMBOL] = st.sym[o]!.idx;
+      num[b + OC_SYMBOL] = st.symbol(o).idx;
       clientOrderIds.push(st.cid[o]!);
     }
     const orders: OrderColumns = { count, num, clientOrderIds };
@@ -1220,7 +1236,7 @@ export class Exchange {
         rateWindowStart: a.rateWindowStart,
         rateCount: a.rateCount,
         terminal: a.terminalList().map((o) => st.id[o]!),
-        trades: a.tradeRows(),
+        trades: this.tradeLog.rows(a, this.lastTradeId),
       }));
     return {
       version: SNAPSHOT_VERSION,
@@ -1271,10 +1287,12 @@ export class Exchange {
     this.symbolList.length = 0;
     this.symbolNames.length = 0;
     this.accounts.clear();
+    this.accountList.length = 0;
     this.orders.clear();
     this.byCid.clear();
     this.store.clear();
     this.execLog = new ExecLog(this.execLog.cap, this.execLog.perAccount);
+    this.tradeLog = new TradeLog(this.tradeLog.capacity, this.tradeLog.perAccount);
     this.pinned = NIL;
     this.pinnedView = undefined;
     this.indexByName.clear();
@@ -1317,7 +1335,8 @@ export class Exchange {
     }
     const nSym = this.symbolList.length;
     for (const as of snap.accounts) {
-      const a = new Account(as.accountId, as.cash, nSym, this.keepTrades);
+      const a = new Account(as.accountId, this.accountList.length, as.cash, nSym);
+      this.accountList.push(a);
       a.reservedCash = as.reservedCash;
       for (const p of as.positions) {
         const sym = this.symbolsByName.get(p.symbol);
@@ -1329,15 +1348,9 @@ export class Exchange {
       a.execSeq = as.execSeq;
       a.rateWindowStart = as.rateWindowStart;
       a.rateCount = as.rateCount;
-      const rows = snapshotRows(as.trades);
-      if (rows === undefined || rows.length % TRADE_W !== 0) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: malformed trade rows`);
-      try {
-        a.trades.pushRows(rows, nSym);
-      } catch (e) {
-        throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: ${(e as Error).message}`);
-      }
       this.accounts.set(a.id, a);
     }
+    this.restoreTrades(snap);
     const st = this.store;
     const { count, clientOrderIds } = snap.orders ?? ({} as OrderColumns);
     const num = snapshotRows(snap.orders?.num);
@@ -1365,8 +1378,8 @@ export class Exchange {
       const o = st.alloc();
       st.id[o] = orderId;
       st.cid[o] = cid;
-      st.acct[o] = acct;
-      st.sym[o] = sym;
+      st.acctIdx[o] = acct.idx;
+      st.symIdx[o] = sym.idx;
       st.side[o] = side;
       st.kind[o] = kind;
       st.bookType[o] = num[b + OC_BOOK_TYPE]!;
@@ -1406,6 +1419,36 @@ export class Exchange {
         sym.addStop(o, this.store.side[o] === Side.BUY, this.store.stopPrice[o]!);
       }
     });
+  }
+
+  /**
+   * Refills the trade log from the accounts' retained trades: each trade once
+   * (buyer and seller both carry it), in trade-id order, so every account's
+   * chain links its trades as it did before the snapshot.
+   */
+  private restoreTrades(snap: ExchangeSnapshot): void {
+    const nSym = this.symbolList.length;
+    const byId = new Map<number, { rows: Float64Array; b: number }>();
+    for (const as of snap.accounts) {
+      const rows = snapshotRows(as.trades);
+      if (rows === undefined || rows.length % TRADE_W !== 0) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: malformed trade rows`);
+      for (let b = 0; b < rows.length; b += TRADE_W) {
+        const id = rows[b]!;
+        const si = rows[b + TR_SYMBOL]!;
+        const buyer = rows[b + TR_BUY_ACCOUNT]!;
+        const seller = rows[b + TR_SELL_ACCOUNT]!;
+        if (!Number.isSafeInteger(id) || id <= 0 || id > snap.lastTradeId) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: trade id ${id} outside 1..${snap.lastTradeId}`);
+        if (!(Number.isInteger(si) && si >= 0 && si < nSym)) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: trade ${id}: unknown symbol index`);
+        if (buyer !== as.accountId && seller !== as.accountId) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: trade ${id} is not the account's`);
+        if (!this.accounts.has(buyer) || !this.accounts.has(seller)) throw new AurexError(Code.INVALID_ARGUMENT, `trade ${id}: unknown account`);
+        if (!byId.has(id)) byId.set(id, { rows, b });
+      }
+    }
+    const ids = [...byId.keys()].sort((x, y) => x - y);
+    for (const id of ids) {
+      const { rows, b } = byId.get(id)!;
+      this.tradeLog.pushRow(rows, b, this.accounts.get(rows[b + TR_BUY_ACCOUNT]!)!, this.accounts.get(rows[b + TR_SELL_ACCOUNT]!)!);
+    }
   }
 
   /** Releases the books' native memory. */

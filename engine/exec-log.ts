@@ -157,7 +157,7 @@ export class ExecLog extends PagedRing {
       st.histCid[o] = e;
     }
     c[r + C_CID] = e;
-    c[r + C_SYMBOL] = st.sym[o]!.idx;
+    c[r + C_SYMBOL] = st.symIdx[o]!;
   }
 
   /**

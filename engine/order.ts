@@ -123,13 +123,33 @@ export class OrderStore {
   flags = new Uint8Array(0);
   /** The book's OP_TYPE (OrderType | flags) used when the order enters the book. */
   bookType = new Uint8Array(0);
-  /** References to long-lived objects only (no per-order allocation). */
-  acct: Account[] = [];
-  sym: SymbolEngine[] = [];
+  /**
+   * The order's account and symbol as dense indexes into `accounts` and
+   * `symbols` (Account.idx, SymbolEngine.idx): numbers, not object references,
+   * so writing them is a plain store (no write barrier into an array of a
+   * million elements) and the columns take 4 bytes a slot, not 8.
+   */
+  acctIdx = new Int32Array(0);
+  symIdx = new Int32Array(0);
   cid: string[] = [];
 
-  constructor(initial = 1024) {
+  /** `accounts` and `symbols` are the exchange's own lists by dense index (shared, not copied). */
+  constructor(
+    readonly accounts: readonly Account[],
+    readonly symbols: readonly SymbolEngine[],
+    initial = 1024,
+  ) {
     this.grow(initial);
+  }
+
+  /** The account of slot `s`. */
+  account(s: number): Account {
+    return this.accounts[this.acctIdx[s]!]!;
+  }
+
+  /** The symbol engine of slot `s`. */
+  symbol(s: number): SymbolEngine {
+    return this.symbols[this.symIdx[s]!]!;
   }
 
   get used(): number {
@@ -153,8 +173,6 @@ export class OrderStore {
   }
 
   release(s: number): void {
-    this.acct[s] = undefined as unknown as Account;
-    this.sym[s] = undefined as unknown as SymbolEngine;
     this.cid[s] = '';
     this.flags[s] = 0;
     this.freeList[this.nFree++] = s;
@@ -163,8 +181,6 @@ export class OrderStore {
   clear(): void {
     this.top = 0;
     this.nFree = 0;
-    this.acct.length = 0;
-    this.sym.length = 0;
     this.cid.length = 0;
   }
 
@@ -201,6 +217,8 @@ export class OrderStore {
     this.histCid = f64(this.histCid);
     this.aPrev = i32(this.aPrev);
     this.aNext = i32(this.aNext);
+    this.acctIdx = i32(this.acctIdx);
+    this.symIdx = i32(this.symIdx);
     this.freeList = i32(this.freeList);
     this.side = u8(this.side);
     this.kind = u8(this.kind);
@@ -231,8 +249,8 @@ export class OrderStore {
     return {
       orderId: this.id[s]!,
       clientOrderId: this.cid[s]!,
-      accountId: this.acct[s]!.id,
-      symbol: this.sym[s]!.symbol,
+      accountId: this.account(s).id,
+      symbol: this.symbol(s).symbol,
       side: this.side[s] === BUY ? 'BUY' : 'SELL',
       kind: KIND_NAMES[this.kind[s]!]!,
       price: this.price[s]!,

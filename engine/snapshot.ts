@@ -7,7 +7,7 @@
 import type { Code } from './codes.ts';
 import type { OrderView, SymbolConfig, TradeEvent } from './types.ts';
 import { KIND_NAMES, STATUS_NAMES } from './order.ts';
-import { TR_SYMBOL, TRADE_W, tradeOfRow } from './trade-ring.ts';
+import { TR_SYMBOL, TRADE_W, tradeOfRow } from './trade-log.ts';
 
 /** 2: orders as columns (OrderColumns) and books as rows; version-1 payloads are converted by the codec. */
 export const SNAPSHOT_VERSION = 2;
@@ -150,7 +150,7 @@ export interface AccountSnapshot {
   terminal: number[];
   /**
    * Retained trades, oldest first, as rows of TRADE_W float64s
-   * (engine/trade-ring.ts: tradeId, seq, ts, price, qty, buyOrderId,
+   * (engine/trade-log.ts: tradeId, seq, ts, price, qty, buyOrderId,
    * sellOrderId, buyAccountId, sellAccountId, aggressor 0|1, buyFee, sellFee,
    * then the symbol's index in `symbols`).
    */

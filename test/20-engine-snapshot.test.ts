@@ -16,7 +16,7 @@ import { decimalValue } from '../engine/exec-log.ts';
 import { nativeAvailable } from '../engine/book-factory.ts';
 import { decodeExchangeSnapshot, encodeExchangeSnapshot, snapshotFormat } from '../engine/journal/snapshot-codec.ts';
 import type { MarketConfig } from '../engine/symbols.ts';
-import type { Command, ExecReport, OrderKind, Side, SymbolConfig } from '../engine/types.ts';
+import type { Command, ExecReport, OrderKind, Side, SymbolConfig, TradeEvent } from '../engine/types.ts';
 import { Prng } from '../bench/lib/workload.ts';
 import { Workload } from './support/durability-workload.ts';
 
@@ -137,17 +137,17 @@ class Recorder {
   }
 }
 
-function fresh(book: 'native' | 'reference'): Exchange {
+function fresh(book: 'native' | 'reference', opts: ExchangeOptions): Exchange {
   // the restored exchange starts from a different configuration: everything must come from the snapshot
-  return new Exchange({ ...OPTS, market: { indices: [], symbols: [] }, book });
+  return new Exchange({ ...opts, market: { indices: [], symbols: [] }, book });
 }
 
 const BOOKS: ('native' | 'reference')[] = nativeAvailable() ? ['native', 'reference'] : ['reference'];
 
-function runSeed(seed: number, ops: number, cuts: number): { restores: number; evictionsSeen: boolean } {
+function runSeed(seed: number, ops: number, cuts: number, opts: ExchangeOptions = OPTS): { restores: number; evictionsSeen: boolean } {
   const r = new Prng(seed);
   const st = new Stream(r);
-  const main = new Recorder(new Exchange({ ...OPTS, market: MARKET, book: BOOKS[seed % BOOKS.length]! }));
+  const main = new Recorder(new Exchange({ ...opts, market: MARKET, book: BOOKS[seed % BOOKS.length]! }));
   for (const c of st.setup()) main.apply(c);
   main.take();
   const cutAt = new Set<number>();
@@ -162,12 +162,12 @@ function runSeed(seed: number, ops: number, cuts: number): { restores: number; e
       for (const f of followers) f.rec.ex.close();
       const bin = encodeExchangeSnapshot(snap);
       expect(snapshotFormat(bin), 'binary codec path').to.equal('binary');
-      const viaObj = fresh(BOOKS[(i + 1) % BOOKS.length]!);
+      const viaObj = fresh(BOOKS[(i + 1) % BOOKS.length]!, opts);
       viaObj.restore(snap);
-      const viaJson = fresh(BOOKS[i % BOOKS.length]!);
+      const viaJson = fresh(BOOKS[i % BOOKS.length]!, opts);
       // book rows (Float64Array) travel through JSON as plain arrays
       viaJson.restore(JSON.parse(JSON.stringify(snap, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v))));
-      const viaBin = fresh(BOOKS[(i + 1) % BOOKS.length]!);
+      const viaBin = fresh(BOOKS[(i + 1) % BOOKS.length]!, opts);
       viaBin.restore(decodeExchangeSnapshot(bin));
       // snapshot of a restored exchange is the same snapshot (restore is lossless and idempotent)
       expect(JSON.stringify(viaBin.snapshot()), `seed ${seed} op ${i}: re-snapshot`).to.equal(JSON.stringify(snap));
@@ -242,6 +242,16 @@ describe('20 engine: snapshot + restore continues identically (property)', funct
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     it(`seed ${seed}: restored copies (object, JSON, binary codec) match results, reports and stateHash`, () => {
       const { restores } = runSeed(seed, 2_500, 4);
+      expect(restores).to.equal(4);
+    });
+  }
+
+  // An exchange-wide trade window smaller than what the accounts would keep: which trades an
+  // account still holds then depends on trade ids, and a restored log (only the retained
+  // trades) must keep and drop exactly what the original does.
+  for (const seed of [13, 14, 15, 16]) {
+    it(`seed ${seed}, a 23-trade exchange-wide window: restored copies match results, reports and stateHash`, () => {
+      const { restores } = runSeed(seed, 2_500, 4, { ...OPTS, tradeLogRows: 23 });
       expect(restores).to.equal(4);
     });
   }
@@ -445,7 +455,7 @@ describe('20 engine: snapshot book rows', () => {
         expect(back.symbols[i]!.book).to.be.instanceOf(Float64Array);
         expect(Array.from(back.symbols[i]!.book)).to.deep.equal(Array.from(snap.symbols[i]!.book));
       }
-      const restored = fresh(book);
+      const restored = fresh(book, OPTS);
       restored.restore(back);
       expect(restored.stateHash()).to.equal(ex.stateHash());
       ex.close();
@@ -480,7 +490,7 @@ describe('20 engine: snapshot book rows', () => {
       const bad = (mutate: (rows: Float64Array) => Float64Array | unknown): Code => {
         const rows = mutate(Float64Array.from(snap.symbols[sym]!.book));
         const s2 = { ...snap, symbols: snap.symbols.map((s, i) => (i === sym ? { ...s, book: rows as Float64Array } : s)) };
-        const target = fresh(book);
+        const target = fresh(book, OPTS);
         try {
           target.restore(s2);
         } catch (e) {
@@ -538,4 +548,62 @@ describe('20 engine: version-1 snapshots still load', () => {
       ex.close();
     });
   }
+});
+
+describe('20 engine: trade history (exchange-wide trade log)', () => {
+  // per account, and exchange-wide: the window binds in some settings and not in others
+  const LIMITS = [
+    { perAccount: 9, rows: 1 << 18 },
+    { perAccount: 1, rows: 1 << 20 },
+    { perAccount: 50, rows: 1 << 20 },
+    { perAccount: 50, rows: 23 },
+    { perAccount: 3, rows: 7 },
+    { perAccount: 0, rows: 100 },
+    { perAccount: 5, rows: 0 },
+  ];
+  for (const book of BOOKS) {
+    for (const { perAccount, rows } of LIMITS) {
+      it(`${book}, ${perAccount} per account within ${rows} trades: every account's trades are its newest ones in the window, oldest first`, () => {
+        const st = new Stream(new Prng(2203));
+        const ex = new Exchange({ ...OPTS, market: MARKET, book, retainTrades: perAccount, tradeLogRows: rows });
+        const all: TradeEvent[] = [];
+        ex.setListener({ onExec: () => {}, onTrade: (t) => void all.push(t), onSymbolChanged: () => {} });
+        const setup = st.setup();
+        let checked = 0;
+        let byOrder = 0;
+        for (let i = 0; i < setup.length + 5_000; i++) {
+          ex.apply(i < setup.length ? setup[i]! : st.next());
+          if (i % 89 !== 0 && i !== setup.length + 4_999) continue;
+          const last = all.length === 0 ? 0 : all[all.length - 1]!.tradeId;
+          const window = all.filter((t) => t.tradeId > last - rows);
+          for (const a of ex.accountIds()) {
+            const mine = window.filter((t) => t.buyAccountId === a || t.sellAccountId === a);
+            const want = perAccount === 0 ? [] : mine.slice(-perAccount);
+            expect(ex.accountTrades(a, { limit: 1e9 }), `account ${a} after op ${i}`).to.deep.equal(want);
+            expect(ex.snapshot().accounts.find((s) => s.accountId === a)!.trades.length).to.equal(want.length * 13);
+            const o = want[want.length - 1];
+            const own = o === undefined ? 0 : o.buyAccountId === a ? o.buyOrderId : o.sellOrderId;
+            // an order's trades while the order is known (terminal ones are evicted after 6)
+            if (own !== 0 && ex.getOrder(a, { orderId: own }) !== undefined) {
+              expect(ex.orderTrades(own, a)).to.deep.equal(want.filter((t) => t.buyOrderId === own || t.sellOrderId === own));
+              byOrder++;
+            }
+            checked++;
+          }
+        }
+        expect(all.length).to.be.above(150);
+        expect(checked).to.be.above(300);
+        if (perAccount !== 0 && rows !== 0) expect(byOrder).to.be.above(20);
+        expect(ex.accountTrades(999)).to.deep.equal([]);
+        ex.close();
+      });
+    }
+  }
+
+  it('refuses a retainTrades or tradeLogRows that is not an integer in range', () => {
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 26 + 1, '10' as unknown as number]) {
+      expect(() => new Exchange({ market: MARKET, book: 'reference', retainTrades: bad }), String(bad)).to.throw(/retainTrades/);
+      expect(() => new Exchange({ market: MARKET, book: 'reference', tradeLogRows: bad }), String(bad)).to.throw(/tradeLogRows/);
+    }
+  });
 });

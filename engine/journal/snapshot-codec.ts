@@ -50,7 +50,7 @@ import {
 import type { TradeEvent } from '../types.ts';
 import { BUY, KIND_NAMES, SELL, STATUS_NAMES } from '../order.ts';
 import { ByteReader, ByteWriter } from './byte-buffer.ts';
-import { TR_SYMBOL, TRADE_W } from '../trade-ring.ts';
+import { TR_SYMBOL, TRADE_W } from '../trade-log.ts';
 
 const MAGIC = 0x31455841; // "AXE1"
 /** Version-1 snapshots: one record per order (still decoded, never written). */

@@ -194,7 +194,6 @@ export class FrameBuilder {
       const tradeId = r.tradeId ?? 0;
       const last = r.lastPrice ?? 0;
       const lastQty = r.lastQty ?? 0;
-      const fee = r.fee ?? 0;
       if (tradeId !== 0) p = int(b, tag(b, p, 144), tradeId);
       const lastPrice = ticksToPrice(last, tick);
       if (lastPrice !== 0) p = dbl(b, tag(b, p, 153), lastPrice);

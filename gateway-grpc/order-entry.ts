@@ -21,7 +21,7 @@
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AuthManager } from '../engine/auth/index.ts';
-import { AurexError, Code, codeName } from '../engine/codes.ts';
+import { AurexError, Code } from '../engine/codes.ts';
 import type { ExchangeApi, Subscription } from '../engine/core-api.ts';
 import type { CommandResult, Principal } from '../engine/types.ts';
 import { OrderEntryResponse, type OrderEntryRequest } from '../gen/aurex/stock/v1/stock.ts';

@@ -150,7 +150,6 @@ export class TcpClient extends EventEmitter {
   private hbTimer: NodeJS.Timeout | null = null;
   private lastRx = Date.now();
   private lastTx = Date.now();
-  private readonly scratchExec = newExecutionReport();
   private readonly flushFn = () => this.flush();
 
   private constructor(socket: net.Socket) {

@@ -88,7 +88,6 @@ export class TcpSession {
 
   principal: Principal | null = null;
   private canTrade = false;
-  private token = '';
   private watchSub: Subscription | null = null;
   private execSub: Subscription | null = null;
   private readonly md = new Map<number, MdSubscription>();
@@ -270,7 +269,6 @@ export class TcpSession {
       return this.refuseLogin(e instanceof AurexError ? e.code : Code.UNAUTHENTICATED);
     }
     this.principal = p;
-    this.token = m.token;
     try {
       this.ctx.auth.authorize(p, EP_ORDER);
       this.canTrade = true;

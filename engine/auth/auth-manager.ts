@@ -15,7 +15,6 @@ import {
   type LoginResult,
   type RefreshResult,
   type Subscription,
-  type TokenKind,
   type TokenRecord,
   type TotpEnrolment,
   type UserRecord,

@@ -92,7 +92,8 @@ export class ExecLog extends PagedRing {
   private cidRef(prev: number, s: string): number {
     if (prev === -1) {
       const v = decimalValue(s);
-      if (v >= 0) return -(v + 2);
+      // -(v + 2) is exact only up to 2^53: the largest safe id (2^53 - 1) is kept as text
+      if (v >= 0 && v < Number.MAX_SAFE_INTEGER) return -(v + 2);
     }
     return this.text(prev, s);
   }

@@ -414,6 +414,16 @@ describe('20 engine: execution-report history', () => {
     ]);
     ex.close();
   });
+  it('decimal client ids at the top of the safe range come back exactly (2^53 - 1 is kept as text)', () => {
+    const ex = new Exchange({ market: MARKET, book: 'reference' });
+    let seq = 0;
+    const ap = (c: Partial<Command> & { type: Command['type'] }) => ex.apply({ ...c, seq: ++seq, ts: 1_000 + seq } as Command);
+    ap({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000 } });
+    const ids = ['9007199254740991', '9007199254740990', '9007199254740989', '0', '1'];
+    for (const cid of ids) ap({ type: 'new', accountId: 1, clientOrderId: cid, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
+    expect(ex.execReports(1, 0, Infinity).map((r) => r.clientOrderId)).to.deep.equal(ids);
+    ex.close();
+  });
 });
 
 describe('20 engine: snapshot book rows', () => {

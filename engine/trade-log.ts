@@ -72,20 +72,37 @@ export class TradeLog {
     return c;
   }
 
-  /** Retains `t` (symbol: dense index `symbolIndex`) for its buyer `ba` and seller `sa` (the same account on a self-trade). */
-  push(t: TradeEvent, symbolIndex: number, ba: Account, sa: Account): void {
-    const id = t.tradeId;
+  /** Where begin() put the row (its start in the returned page). */
+  private at = 0;
+
+  /**
+   * Links trade `id` into the chains of its buyer `ba` and seller `sa` (the same
+   * account on a self-trade) and, when the log keeps trades, returns the page of
+   * its row with the chain fields written (the row starts at `this.at`).
+   */
+  private begin(id: number, ba: Account, sa: Account): Float64Array | undefined {
     const prevBuy = ba.lastTradeId;
     const prevSell = sa.lastTradeId;
     ba.lastTradeId = id;
     sa.lastTradeId = id;
-    if (!this.keeps) return;
+    if (!this.keeps) return undefined;
     const i = this.pos(id);
     this.lastId = id;
     this.lastPos = i;
     const c = this.page(i);
     const o = (i & (PAGE_ROWS - 1)) * LW;
-    c[o] = id;
+    c[o + L_PREV_BUY] = prevBuy;
+    c[o + L_PREV_SELL] = prevSell;
+    this.at = o;
+    return c;
+  }
+
+  /** Retains `t` (symbol: dense index `symbolIndex`) for its buyer `ba` and seller `sa`. */
+  push(t: TradeEvent, symbolIndex: number, ba: Account, sa: Account): void {
+    const c = this.begin(t.tradeId, ba, sa);
+    if (c === undefined) return;
+    const o = this.at;
+    c[o] = t.tradeId;
     c[o + 1] = t.seq;
     c[o + 2] = t.ts;
     c[o + 3] = t.price;
@@ -98,8 +115,6 @@ export class TradeLog {
     c[o + 10] = t.buyFee;
     c[o + 11] = t.sellFee;
     c[o + TR_SYMBOL] = symbolIndex;
-    c[o + L_PREV_BUY] = prevBuy;
-    c[o + L_PREV_SELL] = prevSell;
   }
 
   /**
@@ -107,20 +122,10 @@ export class TradeLog {
    * rows must come in ascending trade id (Exchange.restore sorts them).
    */
   pushRow(rows: Float64Array, b: number, ba: Account, sa: Account): void {
-    const id = rows[b]!;
-    const prevBuy = ba.lastTradeId;
-    const prevSell = sa.lastTradeId;
-    ba.lastTradeId = id;
-    sa.lastTradeId = id;
-    if (!this.keeps) return;
-    const i = this.pos(id);
-    this.lastId = id;
-    this.lastPos = i;
-    const c = this.page(i);
-    const o = (i & (PAGE_ROWS - 1)) * LW;
+    const c = this.begin(rows[b]!, ba, sa);
+    if (c === undefined) return;
+    const o = this.at;
     for (let f = 0; f < TRADE_W; f++) c[o + f] = rows[b + f]!;
-    c[o + L_PREV_BUY] = prevBuy;
-    c[o + L_PREV_SELL] = prevSell;
   }
 
   /** Where `a`'s retained trades are (page and row start, newest first), given the exchange's last trade id. */

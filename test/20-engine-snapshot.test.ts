@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import { expect } from 'chai';
-import { Code } from '../engine/codes.ts';
+import { AurexError, Code } from '../engine/codes.ts';
 import { Exchange, type ExchangeOptions } from '../engine/exchange.ts';
 import { decimalValue } from '../engine/exec-log.ts';
 import { nativeAvailable } from '../engine/book-factory.ts';
@@ -609,6 +609,43 @@ describe('20 engine: trade history (exchange-wide trade log)', () => {
       });
     }
   }
+
+  it("restore refuses an account's trade rows that are malformed, not the account's, or name an unknown symbol, account or future trade", () => {
+    const st = new Stream(new Prng(2203));
+    const ex = new Exchange({ ...OPTS, market: MARKET, book: 'reference' });
+    for (const c of st.setup()) ex.apply(c);
+    for (let i = 0; i < 3_000; i++) ex.apply(st.next());
+    const snap = ex.snapshot();
+    const k = snap.accounts.findIndex((a) => a.trades.length !== 0);
+    expect(k).to.be.at.least(0);
+    const own = snap.accounts[k]!;
+    const other = snap.accounts.find((a) => a.accountId !== own.accountId && a.trades.length !== 0 && (a.trades[7] !== own.accountId && a.trades[8] !== own.accountId))!;
+    const withRows = (rows: Float64Array) => ({ ...snap, accounts: snap.accounts.map((a, i) => (i === k ? { ...a, trades: rows } : a)) });
+    const edit = (f: number, v: number) => {
+      const r = Float64Array.from(own.trades);
+      r[f] = v;
+      return withRows(r);
+    };
+    const bad: [string, unknown][] = [
+      ['a row cut short', withRows(own.trades.subarray(0, own.trades.length - 1))],
+      ['a trade id beyond the last one', edit(0, snap.lastTradeId + 1)],
+      ['a trade id of 0', edit(0, 0)],
+      ['an unknown symbol index', edit(12, 99)],
+      ['a fractional symbol index', edit(12, 0.5)],
+      ['a trade of other accounts', withRows(Float64Array.from(other.trades.subarray(0, 13)))],
+      ['an unknown counterparty', edit(own.trades[7] === own.accountId ? 8 : 7, 424242)],
+    ];
+    for (const [what, s2] of bad) {
+      const target = fresh('reference', OPTS);
+      expect(() => target.restore(s2 as typeof snap), what).to.throw(AurexError).with.property('code', Code.INVALID_ARGUMENT);
+      target.close();
+    }
+    const ok = fresh('reference', OPTS);
+    ok.restore(snap);
+    expect(ok.stateHash()).to.equal(ex.stateHash());
+    ok.close();
+    ex.close();
+  });
 
   it('refuses a retainTrades or tradeLogRows that is not an integer in range', () => {
     for (const bad of [-1, 1.5, Number.NaN, 2 ** 26 + 1, '10' as unknown as number]) {

@@ -28,6 +28,8 @@ export interface WorkerExchangeOptions {
   maxOrdersPerSecond?: number;
   retainTerminalOrders?: number;
   retainTrades?: number;
+  /** Retained trades are part of the state, so the shadow needs the engine's trade window too. */
+  tradeLogRows?: number;
 }
 
 export interface PgWriterWorkerData {

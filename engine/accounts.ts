@@ -5,11 +5,11 @@
  * Positions are plain arrays indexed by the symbol's dense index (SymbolEngine.idx)
  * so the order path never looks a position up by string.
  */
-import { NIL, type OrderStore } from './order.ts';
+import { I_NEXT, I_PREV, NIL, type OrderStore } from './order.ts';
 
 export class Account {
   readonly id: number;
-  /** Dense index in the exchange's account list (creation order; OrderStore.acctIdx). Not part of the state. */
+  /** Dense index in the exchange's account list (creation order; the order row field I_ACCT). Not part of the state. */
   readonly idx: number;
   /** Minor units. */
   cash: number;
@@ -26,7 +26,7 @@ export class Account {
   /** Order-rate window (deterministic: uses command timestamps). */
   rateWindowStart = 0;
   rateCount = 0;
-  /** Live order slots, oldest first (intrusive list through OrderStore.aPrev/aNext). */
+  /** Live order slots, oldest first (intrusive list through the order row fields I_PREV/I_NEXT). */
   liveHead = NIL;
   liveTail = NIL;
   /** Terminal order slots, oldest first, as a ring (bounded retention; see ExchangeOptions). */
@@ -51,28 +51,28 @@ export class Account {
   }
 
   linkLive(st: OrderStore, o: number): void {
-    st.aPrev[o] = this.liveTail;
-    st.aNext[o] = NIL;
+    st.i[(o << 5) + I_PREV] = this.liveTail;
+    st.i[(o << 5) + I_NEXT] = NIL;
     if (this.liveTail === NIL) this.liveHead = o;
-    else st.aNext[this.liveTail] = o;
+    else st.i[(this.liveTail << 5) + I_NEXT] = o;
     this.liveTail = o;
   }
 
   unlinkLive(st: OrderStore, o: number): void {
-    const p = st.aPrev[o]!;
-    const n = st.aNext[o]!;
+    const p = st.i[(o << 5) + I_PREV]!;
+    const n = st.i[(o << 5) + I_NEXT]!;
     if (p === NIL) this.liveHead = n;
-    else st.aNext[p] = n;
+    else st.i[(p << 5) + I_NEXT] = n;
     if (n === NIL) this.liveTail = p;
-    else st.aPrev[n] = p;
-    st.aPrev[o] = NIL;
-    st.aNext[o] = NIL;
+    else st.i[(n << 5) + I_PREV] = p;
+    st.i[(o << 5) + I_PREV] = NIL;
+    st.i[(o << 5) + I_NEXT] = NIL;
   }
 
   /** Live order slots, ascending id. */
   liveOrders(st: OrderStore): number[] {
     const out: number[] = [];
-    for (let o = this.liveHead; o !== NIL; o = st.aNext[o]!) out.push(o);
+    for (let o = this.liveHead; o !== NIL; o = st.i[(o << 5) + I_NEXT]!) out.push(o);
     return out;
   }
 

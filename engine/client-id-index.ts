@@ -3,10 +3,10 @@
  * by client id. One exchange-wide open-addressing table (linear probing,
  * backward-shift deletion, no tombstones) in an Int32Array of slots, keyed by a
  * cheap hash of the account id and the string; equality is checked against
- * the order's own columns (account, client id). No Map, no object per entry:
+ * the order's own fields (account, client id). No Map, no object per entry:
  * the string-keyed Map used before was ~20% of the order path.
  */
-import type { OrderStore } from './order.ts';
+import { I_CID_HASH, type OrderStore } from './order.ts';
 
 /** FNV-1a over the UTF-16 code units, seeded with the account id. */
 export function cidHash(accountId: number, cid: string): number {
@@ -76,7 +76,7 @@ export class ClientIdIndex {
     }
     this.table[2 * b] = slot + 1;
     this.table[2 * b + 1] = this.lastHash;
-    this.store.cidHash[slot] = this.lastHash;
+    this.store.i[(slot << 5) + I_CID_HASH] = this.lastHash;
     this.lastBucket = -1;
     if (++this.n * 2 > this.mask) this.resize(2 * (this.mask + 1));
   }
@@ -84,7 +84,7 @@ export class ClientIdIndex {
   insert(slot: number): void {
     const st = this.store;
     const h = cidHash(st.account(slot).id, st.cid[slot]!);
-    st.cidHash[slot] = h;
+    st.i[(slot << 5) + I_CID_HASH] = h;
     this.put(h, slot);
     this.lastBucket = -1;
     if (++this.n * 2 > this.mask) this.resize(2 * (this.mask + 1));
@@ -104,7 +104,7 @@ export class ClientIdIndex {
     const t = this.table;
     const m = this.mask;
     // the hash kept at insertion: an evicted order's client id string is cold memory
-    const h = this.store.cidHash[slot]!;
+    const h = this.store.i[(slot << 5) + I_CID_HASH]!;
     let b = h & m;
     for (;;) {
       const v = t[2 * b]!;

@@ -10,7 +10,7 @@
  * them until the command is durable.
  *
  * Hot path notes: one Map lookup by string per command (the symbol), numeric
- * Map lookup for the account, order records in typed-array columns addressed
+ * Map lookup for the account, order records in typed-array rows addressed
  * by slot (engine/order.ts; no object per order), an open-addressing typed
  * table for client ids, book events read straight from the book's typed array.
  */
@@ -25,6 +25,7 @@ import type {
   CommandResult,
   CreateAccountCmd,
   DepositCmd,
+  ExecKind,
   ExecReport,
   HaltCmd,
   L1,
@@ -42,8 +43,27 @@ import { Account, buyReserve, feeOf } from './accounts.ts';
 import { TRADE_W, TR_BUY_ACCOUNT, TR_SELL_ACCOUNT, TR_SYMBOL, TradeLog } from './trade-log.ts';
 import { ExecLog } from './exec-log.ts';
 import {
+  B_BOOK_TYPE,
+  B_FLAGS,
+  B_KIND,
+  B_SIDE,
+  B_STATUS,
   BUY,
+  D_FILLED,
+  D_ID,
+  D_LAST_SEQ,
+  D_NOTIONAL,
+  D_PRICE,
+  D_QTY,
+  D_REMAINING,
+  D_RES_PRICE,
+  D_RESERVED,
+  D_STOP_PRICE,
+  D_UPDATED_TS,
   F_LIVE,
+  I_ACCT,
+  I_CODE,
+  I_SYM,
   F_PENDING_STOP,
   F_POST_ONLY,
   K_LIMIT,
@@ -137,7 +157,7 @@ export interface ExchangeOptions {
   maxOrdersPerSecond?: number;
   /**
    * Terminal orders kept per account for queries and duplicate detection. Default 1,024.
-   * Order records are typed-array columns (engine/order.ts), not heap objects, so a
+   * Order records are typed-array rows (engine/order.ts), not heap objects, so a
    * retained order costs ~200 bytes and nothing to the collector; the window is still
    * bounded (full history is PostgreSQL's).
    */
@@ -208,7 +228,7 @@ export class Exchange {
   private readonly accounts = new Map<number, Account>();
   /** Accounts by dense index (Account.idx, creation order). */
   private readonly accountList: Account[] = [];
-  /** Order records (live and retained terminal ones) as columns, by slot. */
+  /** Order records (live and retained terminal ones) as typed-array rows, by slot. */
   private readonly store = new OrderStore(this.accountList, this.symbolList);
   /** Engine order id -> slot. */
   private readonly orders = new OrderTable();
@@ -395,27 +415,27 @@ export class Exchange {
     const stop = kc === K_STOP || kc === K_STOP_LIMIT;
     const id = ++this.lastOrderId;
     const o = st.alloc();
-    st.id[o] = id;
+    st.d[(o << 4) + D_ID] = id;
     st.cid[o] = cmd.clientOrderId;
-    st.acctIdx[o] = acct.idx;
-    st.symIdx[o] = sym.idx;
-    st.side[o] = side;
-    st.kind[o] = kc;
-    st.bookType[o] = bookType;
-    st.price[o] = resPrice;
-    st.stopPrice[o] = stopPrice;
-    st.qty[o] = qty;
-    st.filled[o] = 0;
-    st.remaining[o] = qty;
-    st.notional[o] = 0;
-    st.resPrice[o] = resPrice;
-    st.reserved[o] = reserve;
-    st.status[o] = ST_NEW;
-    st.code[o] = Code.OK;
+    st.i[(o << 5) + I_ACCT] = acct.idx;
+    st.i[(o << 5) + I_SYM] = sym.idx;
+    st.b[(o << 7) + B_SIDE] = side;
+    st.b[(o << 7) + B_KIND] = kc;
+    st.b[(o << 7) + B_BOOK_TYPE] = bookType;
+    st.d[(o << 4) + D_PRICE] = resPrice;
+    st.d[(o << 4) + D_STOP_PRICE] = stopPrice;
+    st.d[(o << 4) + D_QTY] = qty;
+    st.d[(o << 4) + D_FILLED] = 0;
+    st.d[(o << 4) + D_REMAINING] = qty;
+    st.d[(o << 4) + D_NOTIONAL] = 0;
+    st.d[(o << 4) + D_RES_PRICE] = resPrice;
+    st.d[(o << 4) + D_RESERVED] = reserve;
+    st.b[(o << 7) + B_STATUS] = ST_NEW;
+    st.i[(o << 5) + I_CODE] = Code.OK;
     st.createdTs[o] = ts;
-    st.updatedTs[o] = ts;
-    st.lastSeq[o] = seq;
-    st.flags[o] = F_LIVE | (postOnly ? F_POST_ONLY : 0) | (stop ? F_PENDING_STOP : 0);
+    st.d[(o << 4) + D_UPDATED_TS] = ts;
+    st.d[(o << 4) + D_LAST_SEQ] = seq;
+    st.b[(o << 7) + B_FLAGS] = F_LIVE | (postOnly ? F_POST_ONLY : 0) | (stop ? F_PENDING_STOP : 0);
     acct.openCount++;
     acct.linkLive(st, o);
     this.orders.set(id, o);
@@ -424,7 +444,7 @@ export class Exchange {
     let view: OrderView | undefined;
     if (stop) {
       this.exec(X_ACCEPTED, o, seq, ts);
-      sym.addStop(o, st.side[o] === Side.BUY, st.stopPrice[o]!);
+      sym.addStop(o, st.b[(o << 7) + B_SIDE] === Side.BUY, st.d[(o << 4) + D_STOP_PRICE]!);
       // A stop whose condition already holds triggers at once, like one triggered by the next print.
       view = this.runStopsFor(sym, o, seq, ts);
     } else {
@@ -523,29 +543,29 @@ export class Exchange {
         changed = true;
         this.fill(sym, ev[p + 1]!, cur, ev[p + 3]!, ev[p + 4]!, ev[p + 5]!, ev[p + 6]!, seq, ts);
       } else if (k === EvKind.RESTED) {
-        st.status[cur] = st.filled[cur]! > 0 ? ST_PARTIAL : ST_OPEN;
+        st.b[(cur << 7) + B_STATUS] = st.d[(cur << 4) + D_FILLED]! > 0 ? ST_PARTIAL : ST_OPEN;
       } else if (k === EvKind.ACCEPTED) {
         if (op === OP_NEW) this.exec(X_ACCEPTED, cur, seq, ts);
       } else if (k === EvKind.CANCELLED) {
         const id = ev[p + 1]!;
-        const o = id === st.id[cur] ? cur : this.orders.get(id);
+        const o = id === st.d[(cur << 4) + D_ID] ? cur : this.orders.get(id);
         const reason = this.cancelReason !== Code.OK && o === cur ? this.cancelReason : (ev[p + 3]! as Code);
         this.finish(o, reason, seq, ts);
       } else if (k === EvKind.REJECTED) {
         const code = ev[p + 2]! as Code;
         this.bookReject = code;
         if (op === OP_NEW || op === OP_TRIGGER) {
-          st.status[cur] = ST_REJECTED;
-          st.code[cur] = code;
-          st.remaining[cur] = 0;
+          st.b[(cur << 7) + B_STATUS] = ST_REJECTED;
+          st.i[(cur << 5) + I_CODE] = code;
+          st.d[(cur << 4) + D_REMAINING] = 0;
           this.exec(X_REJECTED, cur, seq, ts, true);
         }
       } else if (k === EvKind.REPLACED) {
-        st.price[cur] = ev[p + 2]!;
-        st.remaining[cur] = ev[p + 3]!;
-        st.qty[cur] = st.filled[cur]! + st.remaining[cur]!;
-        st.updatedTs[cur] = ts;
-        st.lastSeq[cur] = seq;
+        st.d[(cur << 4) + D_PRICE] = ev[p + 2]!;
+        st.d[(cur << 4) + D_REMAINING] = ev[p + 3]!;
+        st.d[(cur << 4) + D_QTY] = st.d[(cur << 4) + D_FILLED]! + st.d[(cur << 4) + D_REMAINING]!;
+        st.d[(cur << 4) + D_UPDATED_TS] = ts;
+        st.d[(cur << 4) + D_LAST_SEQ] = seq;
         this.exec(X_REPLACED, cur, seq, ts);
       }
     }
@@ -559,7 +579,7 @@ export class Exchange {
     const notional = price * sym.tickSize * qty;
     const makerFee = feeOf(notional, sym.makerFeeBps);
     const takerFee = feeOf(notional, sym.takerFeeBps);
-    const takerBuys = st.side[taker] === BUY;
+    const takerBuys = st.b[(taker << 7) + B_SIDE] === BUY;
     const buy = takerBuys ? taker : maker;
     const sell = takerBuys ? maker : taker;
     const buyFee = takerBuys ? takerFee : makerFee;
@@ -569,30 +589,30 @@ export class Exchange {
     const si = sym.idx;
     // buyer: pay notional + fee out of the reservation, which shrinks to what the remainder needs
     ba.cash -= notional + buyFee;
-    const newRes = buyReserve(st.resPrice[buy]!, takerBuys ? takerRem : makerRem, sym.tickSize, sym.maxFeeBps);
-    ba.reservedCash -= st.reserved[buy]! - newRes;
-    st.reserved[buy] = newRes;
+    const newRes = buyReserve(st.d[(buy << 4) + D_RES_PRICE]!, takerBuys ? takerRem : makerRem, sym.tickSize, sym.maxFeeBps);
+    ba.reservedCash -= st.d[(buy << 4) + D_RESERVED]! - newRes;
+    st.d[(buy << 4) + D_RESERVED] = newRes;
     ba.shares[si] += qty;
     // seller: deliver reserved shares, receive notional - fee
     sa.shares[si] -= qty;
     sa.reservedShares[si] -= qty;
-    st.reserved[sell] -= qty;
+    st.d[(sell << 4) + D_RESERVED] -= qty;
     sa.cash += notional - sellFee;
     this.feesCollected += buyFee + sellFee;
 
     const pq = price * qty;
-    st.filled[maker] += qty;
-    st.notional[maker] += pq;
-    st.remaining[maker] = makerRem;
-    st.updatedTs[maker] = ts;
-    st.lastSeq[maker] = seq;
-    st.status[maker] = makerRem === 0 ? ST_FILLED : ST_PARTIAL;
-    st.filled[taker] += qty;
-    st.notional[taker] += pq;
-    st.remaining[taker] = takerRem;
-    st.updatedTs[taker] = ts;
-    st.lastSeq[taker] = seq;
-    st.status[taker] = takerRem === 0 ? ST_FILLED : ST_PARTIAL;
+    st.d[(maker << 4) + D_FILLED] += qty;
+    st.d[(maker << 4) + D_NOTIONAL] += pq;
+    st.d[(maker << 4) + D_REMAINING] = makerRem;
+    st.d[(maker << 4) + D_UPDATED_TS] = ts;
+    st.d[(maker << 4) + D_LAST_SEQ] = seq;
+    st.b[(maker << 7) + B_STATUS] = makerRem === 0 ? ST_FILLED : ST_PARTIAL;
+    st.d[(taker << 4) + D_FILLED] += qty;
+    st.d[(taker << 4) + D_NOTIONAL] += pq;
+    st.d[(taker << 4) + D_REMAINING] = takerRem;
+    st.d[(taker << 4) + D_UPDATED_TS] = ts;
+    st.d[(taker << 4) + D_LAST_SEQ] = seq;
+    st.b[(taker << 7) + B_STATUS] = takerRem === 0 ? ST_FILLED : ST_PARTIAL;
 
     const t: TradeEvent = {
       tradeId: ++this.lastTradeId,
@@ -601,8 +621,8 @@ export class Exchange {
       symbol: sym.symbol,
       price,
       qty,
-      buyOrderId: st.id[buy]!,
-      sellOrderId: st.id[sell]!,
+      buyOrderId: st.d[(buy << 4) + D_ID]!,
+      sellOrderId: st.d[(sell << 4) + D_ID]!,
       buyAccountId: ba.id,
       sellAccountId: sa.id,
       aggressor: takerBuys ? 'BUY' : 'SELL',
@@ -623,30 +643,30 @@ export class Exchange {
   /** The order (or its remainder) left: CANCELLED/EXPIRED with a reason. */
   private finish(o: number, reason: Code, seq: number, ts: number): void {
     const st = this.store;
-    st.status[o] = reason === Code.CANCEL_EXPIRED ? ST_EXPIRED : ST_CANCELLED;
-    st.code[o] = reason;
-    st.remaining[o] = 0;
-    st.updatedTs[o] = ts;
-    st.lastSeq[o] = seq;
+    st.b[(o << 7) + B_STATUS] = reason === Code.CANCEL_EXPIRED ? ST_EXPIRED : ST_CANCELLED;
+    st.i[(o << 5) + I_CODE] = reason;
+    st.d[(o << 4) + D_REMAINING] = 0;
+    st.d[(o << 4) + D_UPDATED_TS] = ts;
+    st.d[(o << 4) + D_LAST_SEQ] = seq;
     this.exec(reason === Code.CANCEL_EXPIRED ? X_EXPIRED : X_CANCELLED, o, seq, ts, true);
   }
 
   /** Terminal: release what is still reserved, count it closed, retain it for queries. */
   private closeOrder(o: number, seq: number, ts: number): void {
     const st = this.store;
-    const fl = st.flags[o]!;
+    const fl = st.b[(o << 7) + B_FLAGS]!;
     if ((fl & F_LIVE) === 0) return;
-    st.flags[o] = fl & ~(F_LIVE | F_PENDING_STOP);
-    st.updatedTs[o] = ts;
-    st.lastSeq[o] = seq;
+    st.b[(o << 7) + B_FLAGS] = fl & ~(F_LIVE | F_PENDING_STOP);
+    st.d[(o << 4) + D_UPDATED_TS] = ts;
+    st.d[(o << 4) + D_LAST_SEQ] = seq;
     const a = st.account(o);
     a.openCount--;
     a.unlinkLive(st, o);
-    const res = st.reserved[o]!;
+    const res = st.d[(o << 4) + D_RESERVED]!;
     if (res !== 0) {
-      if (st.side[o] === BUY) a.reservedCash -= res;
-      else a.reservedShares[st.symIdx[o]!] -= res;
-      st.reserved[o] = 0;
+      if (st.b[(o << 7) + B_SIDE] === BUY) a.reservedCash -= res;
+      else a.reservedShares[st.i[(o << 5) + I_SYM]!] -= res;
+      st.d[(o << 4) + D_RESERVED] = 0;
     }
     const evicted = a.retainTerminal(o, this.keepTerminal);
     if (evicted !== NIL) this.forget(evicted);
@@ -655,7 +675,7 @@ export class Exchange {
   /** An order leaves the terminal retention: no longer queryable nor a duplicate candidate; its slot is reused. */
   private forget(o: number): void {
     if (o === this.pinned && this.views) this.pinnedView = this.store.view(o);
-    this.orders.delete(this.store.id[o]!);
+    this.orders.delete(this.store.d[(o << 4) + D_ID]!);
     this.byCid.remove(o);
     this.store.release(o);
   }
@@ -675,29 +695,7 @@ export class Exchange {
       if (close) this.closeOrder(o, seq, ts);
       return;
     }
-    const r: ExecReport = {
-      accountSeq,
-      accountId: a.id,
-      seq,
-      ts,
-      kind: EXEC_KIND_NAMES[xk]!,
-      orderId: st.id[o]!,
-      clientOrderId: st.cid[o]!,
-      symbol: st.symbol(o).symbol,
-      side: st.side[o] === BUY ? 'BUY' : 'SELL',
-      orderKind: KIND_NAMES[st.kind[o]!]!,
-      price: st.price[o]!,
-      qty: st.qty[o]!,
-      filledQty: st.filled[o]!,
-      remainingQty: st.remaining[o]!,
-      status: STATUS_NAMES[st.status[o]!]!,
-      code: st.code[o]! as Code,
-      tradeId: undefined,
-      lastPrice: undefined,
-      lastQty: undefined,
-      liquidity: undefined,
-      fee: undefined,
-    };
+    const r = this.report(o, a.id, accountSeq, seq, ts, EXEC_KIND_NAMES[xk]!, undefined, undefined, undefined, undefined, undefined);
     if (close) this.closeOrder(o, seq, ts);
     this.listener.onExec(r);
   }
@@ -708,42 +706,48 @@ export class Exchange {
     const accountSeq = ++a.execSeq;
     this.execLog.pushOrder(a, st, o, X_FILL, accountSeq, seq, ts, t.tradeId, t.price, t.qty, liquidity === 'MAKER' ? 1 : 2, fee);
     if (!this.reports) return;
-    this.listener.onExec({
+    this.listener.onExec(this.report(o, a.id, accountSeq, seq, ts, 'FILL', t.tradeId, t.price, t.qty, liquidity, fee));
+  }
+
+  /** The report object of order slot `o` as the store holds it now (one shape for every kind: the fill fields undefined unless FILL). */
+  private report(o: number, accountId: number, accountSeq: number, seq: number, ts: number, kind: ExecKind, tradeId: number | undefined, lastPrice: number | undefined, lastQty: number | undefined, liquidity: 'MAKER' | 'TAKER' | undefined, fee: number | undefined): ExecReport {
+    const st = this.store;
+    return {
       accountSeq,
-      accountId: a.id,
+      accountId,
       seq,
       ts,
-      kind: 'FILL',
-      orderId: st.id[o]!,
+      kind,
+      orderId: st.d[(o << 4) + D_ID]!,
       clientOrderId: st.cid[o]!,
       symbol: st.symbol(o).symbol,
-      side: st.side[o] === BUY ? 'BUY' : 'SELL',
-      orderKind: KIND_NAMES[st.kind[o]!]!,
-      price: st.price[o]!,
-      qty: st.qty[o]!,
-      filledQty: st.filled[o]!,
-      remainingQty: st.remaining[o]!,
-      status: STATUS_NAMES[st.status[o]!]!,
-      code: st.code[o]! as Code,
-      tradeId: t.tradeId,
-      lastPrice: t.price,
-      lastQty: t.qty,
+      side: st.b[(o << 7) + B_SIDE] === BUY ? 'BUY' : 'SELL',
+      orderKind: KIND_NAMES[st.b[(o << 7) + B_KIND]!]!,
+      price: st.d[(o << 4) + D_PRICE]!,
+      qty: st.d[(o << 4) + D_QTY]!,
+      filledQty: st.d[(o << 4) + D_FILLED]!,
+      remainingQty: st.d[(o << 4) + D_REMAINING]!,
+      status: STATUS_NAMES[st.b[(o << 7) + B_STATUS]!]!,
+      code: st.i[(o << 5) + I_CODE]! as Code,
+      tradeId,
+      lastPrice,
+      lastQty,
       liquidity,
       fee,
-    });
+    };
   }
 
   /** Triggers stops in order while the last price satisfies them (a triggered stop's trades may trigger more). */
   private runStops(sym: SymbolEngine, seq: number, ts: number): void {
     const st = this.store;
     for (;;) {
-      const o = sym.takeTriggered(st.side, st.stopPrice);
+      const o = sym.takeTriggered(st);
       if (o < 0) return;
-      st.flags[o] &= ~F_PENDING_STOP;
-      st.updatedTs[o] = ts;
-      st.lastSeq[o] = seq;
+      st.b[(o << 7) + B_FLAGS] &= ~F_PENDING_STOP;
+      st.d[(o << 4) + D_UPDATED_TS] = ts;
+      st.d[(o << 4) + D_LAST_SEQ] = seq;
       this.exec(X_TRIGGERED, o, seq, ts);
-      const n = sym.book.submit(st.id[o]!, st.account(o).id, st.side[o] as 0 | 1, st.bookType[o]!, st.price[o]!, st.remaining[o]!, ts);
+      const n = sym.book.submit(st.d[(o << 4) + D_ID]!, st.account(o).id, st.b[(o << 7) + B_SIDE] as 0 | 1, st.b[(o << 7) + B_BOOK_TYPE]!, st.d[(o << 4) + D_PRICE]!, st.d[(o << 4) + D_REMAINING]!, ts);
       this.drain(sym, n, o, OP_TRIGGER, seq, ts);
     }
   }
@@ -755,7 +759,7 @@ export class Exchange {
     if (orderId !== undefined && orderId !== 0) {
       o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
       if (o < 0) return -Code.UNKNOWN_ORDER;
-      if (this.store.acctIdx[o] !== acct.idx) return -Code.NOT_ORDER_OWNER;
+      if (this.store.i[(o << 5) + I_ACCT] !== acct.idx) return -Code.NOT_ORDER_OWNER;
       if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== this.store.cid[o]) return -Code.UNKNOWN_ORDER;
     } else if (clientOrderId !== undefined && clientOrderId !== '') {
       o = this.byCid.find(acct.id, clientOrderId);
@@ -783,12 +787,12 @@ export class Exchange {
     const sym = st.symbol(o);
     if (st.isPendingStop(o)) {
       sym.removeStop(o);
-      st.flags[o] &= ~F_PENDING_STOP;
+      st.b[(o << 7) + B_FLAGS] &= ~F_PENDING_STOP;
       this.finish(o, reason, seq, ts);
       return;
     }
     this.cancelReason = reason === Code.CANCEL_BY_USER ? Code.OK : reason;
-    const n = sym.book.cancel(st.id[o]!);
+    const n = sym.book.cancel(st.d[(o << 4) + D_ID]!);
     this.drain(sym, n, o, OP_CANCEL, seq, ts);
     this.cancelReason = Code.OK;
   }
@@ -800,7 +804,7 @@ export class Exchange {
     if (o < 0) return result(-o as Code, seq, ts, undefined, undefined);
     const st = this.store;
     if (!st.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, st.view(o), undefined);
-    const kc = st.kind[o]!;
+    const kc = st.b[(o << 7) + B_KIND]!;
     if (st.isPendingStop(o) || (kc !== K_LIMIT && kc !== K_STOP_LIMIT)) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, st.view(o), undefined);
     const sym = st.symbol(o);
     if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, st.view(o), undefined);
@@ -812,14 +816,14 @@ export class Exchange {
     if (price < 0) return result(-price as Code, seq, ts, st.view(o), undefined);
     code = checkNotional(sym, price, qty);
     if (code !== Code.OK) return result(code, seq, ts, st.view(o), undefined);
-    const side = st.side[o]!;
+    const side = st.b[(o << 7) + B_SIDE]!;
     if (st.isPostOnly(o)) {
       // A post-only order must stay passive after a reprice as well.
       const opp = side === BUY ? sym.book.bestAsk() : sym.book.bestBid();
       if (opp > 0 && (side === BUY ? price >= opp : price <= opp)) return result(Code.POST_ONLY_WOULD_CROSS, seq, ts, st.view(o), undefined);
     }
-    const oldRes = st.reserved[o]!;
-    const oldResPrice = st.resPrice[o]!;
+    const oldRes = st.d[(o << 4) + D_RESERVED]!;
+    const oldResPrice = st.d[(o << 4) + D_RES_PRICE]!;
     let delta: number;
     if (side === BUY) {
       delta = buyReserve(price, qty, sym.tickSize, sym.maxFeeBps) - oldRes;
@@ -830,18 +834,18 @@ export class Exchange {
       if (delta > acct.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, st.view(o), undefined);
       acct.reservedShares[sym.idx] += delta;
     }
-    st.reserved[o] = oldRes + delta;
-    st.resPrice[o] = price;
+    st.d[(o << 4) + D_RESERVED] = oldRes + delta;
+    st.d[(o << 4) + D_RES_PRICE] = price;
     this.pinned = o;
     this.pinnedView = undefined;
-    const n = sym.book.replace(st.id[o]!, price, qty);
+    const n = sym.book.replace(st.d[(o << 4) + D_ID]!, price, qty);
     this.drain(sym, n, o, OP_REPLACE, seq, ts);
     if (this.bookReject !== Code.OK) {
       // The book refused: undo the reservation change; nothing else moved (the order is still live).
       if (side === BUY) acct.reservedCash -= delta;
       else acct.reservedShares[sym.idx] -= delta;
-      st.reserved[o] = oldRes;
-      st.resPrice[o] = oldResPrice;
+      st.d[(o << 4) + D_RESERVED] = oldRes;
+      st.d[(o << 4) + D_RES_PRICE] = oldResPrice;
       return result(this.bookReject, seq, ts, this.takePinnedView(o), undefined);
     }
     if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
@@ -859,7 +863,7 @@ export class Exchange {
     const st = this.store;
     // By order id, not slot: a cancel may evict (and free) slots of orders cancelled before.
     const victims: number[] = [];
-    for (const o of acct.liveOrders(st)) if (sym === undefined || st.symIdx[o] === sym.idx) victims.push(st.id[o]!);
+    for (const o of acct.liveOrders(st)) if (sym === undefined || st.i[(o << 5) + I_SYM] === sym.idx) victims.push(st.d[(o << 4) + D_ID]!);
     const reason = cmd.reason >= 300 && cmd.reason < 400 ? cmd.reason : Code.CANCEL_BY_USER;
     for (const id of victims) {
       const o = this.orders.get(id);
@@ -1083,9 +1087,9 @@ export class Exchange {
     const open = new Map<number, number>();
     const st = this.store;
     for (const slot of this.orders.slots()) {
-      const id = st.id[slot]!;
-      const reserved = st.reserved[slot]!;
-      const remaining = st.remaining[slot]!;
+      const id = st.d[(slot << 4) + D_ID]!;
+      const reserved = st.d[(slot << 4) + D_RESERVED]!;
+      const remaining = st.d[(slot << 4) + D_REMAINING]!;
       const sym = st.symbol(slot);
       if (!st.isLive(slot)) {
         if (reserved !== 0) bad.push(`order ${id} closed with reservation ${reserved}`);
@@ -1093,9 +1097,9 @@ export class Exchange {
       }
       const aid = st.account(slot).id;
       open.set(aid, (open.get(aid) ?? 0) + 1);
-      if (st.side[slot] === BUY) {
+      if (st.b[(slot << 7) + B_SIDE] === BUY) {
         resCash.set(aid, (resCash.get(aid) ?? 0) + reserved);
-        const need = buyReserve(st.resPrice[slot]!, remaining, sym.tickSize, sym.maxFeeBps);
+        const need = buyReserve(st.d[(slot << 4) + D_RES_PRICE]!, remaining, sym.tickSize, sym.maxFeeBps);
         if (reserved !== need) bad.push(`buy order ${id} holds ${reserved}, needs ${need}`);
       } else {
         const k = `${aid}:${sym.idx}`;
@@ -1198,25 +1202,25 @@ export class Exchange {
     for (let i = 0; i < count; i++) {
       const o = slots[i]!;
       const b = i * ORDER_W;
-      const fl = st.flags[o]!;
-      num[b + OC_ID] = st.id[o]!;
+      const fl = st.b[(o << 7) + B_FLAGS]!;
+      num[b + OC_ID] = st.d[(o << 4) + D_ID]!;
       num[b + OC_ACCOUNT] = st.account(o).id;
-      num[b + OC_PRICE] = st.price[o]!;
-      num[b + OC_STOP_PRICE] = st.stopPrice[o]!;
-      num[b + OC_QTY] = st.qty[o]!;
-      num[b + OC_FILLED] = st.filled[o]!;
-      num[b + OC_REMAINING] = st.remaining[o]!;
-      num[b + OC_NOTIONAL] = st.notional[o]!;
-      num[b + OC_CODE] = st.code[o]!;
+      num[b + OC_PRICE] = st.d[(o << 4) + D_PRICE]!;
+      num[b + OC_STOP_PRICE] = st.d[(o << 4) + D_STOP_PRICE]!;
+      num[b + OC_QTY] = st.d[(o << 4) + D_QTY]!;
+      num[b + OC_FILLED] = st.d[(o << 4) + D_FILLED]!;
+      num[b + OC_REMAINING] = st.d[(o << 4) + D_REMAINING]!;
+      num[b + OC_NOTIONAL] = st.d[(o << 4) + D_NOTIONAL]!;
+      num[b + OC_CODE] = st.i[(o << 5) + I_CODE]!;
       num[b + OC_CREATED_TS] = st.createdTs[o]!;
-      num[b + OC_UPDATED_TS] = st.updatedTs[o]!;
-      num[b + OC_LAST_SEQ] = st.lastSeq[o]!;
-      num[b + OC_RES_PRICE] = st.resPrice[o]!;
-      num[b + OC_RESERVED] = st.reserved[o]!;
-      num[b + OC_BOOK_TYPE] = st.bookType[o]!;
-      num[b + OC_SIDE] = st.side[o]!;
-      num[b + OC_KIND] = st.kind[o]!;
-      num[b + OC_STATUS] = st.status[o]!;
+      num[b + OC_UPDATED_TS] = st.d[(o << 4) + D_UPDATED_TS]!;
+      num[b + OC_LAST_SEQ] = st.d[(o << 4) + D_LAST_SEQ]!;
+      num[b + OC_RES_PRICE] = st.d[(o << 4) + D_RES_PRICE]!;
+      num[b + OC_RESERVED] = st.d[(o << 4) + D_RESERVED]!;
+      num[b + OC_BOOK_TYPE] = st.b[(o << 7) + B_BOOK_TYPE]!;
+      num[b + OC_SIDE] = st.b[(o << 7) + B_SIDE]!;
+      num[b + OC_KIND] = st.b[(o << 7) + B_KIND]!;
+      num[b + OC_STATUS] = st.b[(o << 7) + B_STATUS]!;
       num[b + OC_FLAGS] = ((fl & F_POST_ONLY) !== 0 ? OF_POST_ONLY : 0) | ((fl & F_LIVE) !== 0 ? OF_LIVE : 0) | ((fl & F_PENDING_STOP) !== 0 ? OF_PENDING_STOP : 0);
       num[b + OC_SYMBOL] = st.symbol(o).idx;
       clientOrderIds.push(st.cid[o]!);
@@ -1235,7 +1239,7 @@ export class Exchange {
         execSeq: a.execSeq,
         rateWindowStart: a.rateWindowStart,
         rateCount: a.rateCount,
-        terminal: a.terminalList().map((o) => st.id[o]!),
+        terminal: a.terminalList().map((o) => st.d[(o << 4) + D_ID]!),
         trades: this.tradeLog.rows(a, this.lastTradeId),
       }));
     return {
@@ -1260,7 +1264,7 @@ export class Exchange {
         low: s.low,
         tradeCount: s.tradeCount,
         book: books ? (reuse ? this.reusedBookRows(s) : s.book.snapshotRows()) : new Float64Array(0),
-        stops: s.stops.map((o) => st.id[o]!),
+        stops: s.stops.map((o) => st.d[(o << 4) + D_ID]!),
       })),
       indices: [...this.indexByName.values()].map((i) => ({
         name: i.name,
@@ -1376,28 +1380,28 @@ export class Exchange {
       }
       if (typeof cid !== 'string') throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad client order id`);
       const o = st.alloc();
-      st.id[o] = orderId;
+      st.d[(o << 4) + D_ID] = orderId;
       st.cid[o] = cid;
-      st.acctIdx[o] = acct.idx;
-      st.symIdx[o] = sym.idx;
-      st.side[o] = side;
-      st.kind[o] = kind;
-      st.bookType[o] = num[b + OC_BOOK_TYPE]!;
-      st.price[o] = num[b + OC_PRICE]!;
-      st.stopPrice[o] = num[b + OC_STOP_PRICE]!;
-      st.qty[o] = num[b + OC_QTY]!;
-      st.filled[o] = num[b + OC_FILLED]!;
-      st.remaining[o] = num[b + OC_REMAINING]!;
-      st.notional[o] = num[b + OC_NOTIONAL]!;
-      st.resPrice[o] = num[b + OC_RES_PRICE]!;
-      st.reserved[o] = num[b + OC_RESERVED]!;
-      st.status[o] = status;
-      st.code[o] = num[b + OC_CODE]!;
+      st.i[(o << 5) + I_ACCT] = acct.idx;
+      st.i[(o << 5) + I_SYM] = sym.idx;
+      st.b[(o << 7) + B_SIDE] = side;
+      st.b[(o << 7) + B_KIND] = kind;
+      st.b[(o << 7) + B_BOOK_TYPE] = num[b + OC_BOOK_TYPE]!;
+      st.d[(o << 4) + D_PRICE] = num[b + OC_PRICE]!;
+      st.d[(o << 4) + D_STOP_PRICE] = num[b + OC_STOP_PRICE]!;
+      st.d[(o << 4) + D_QTY] = num[b + OC_QTY]!;
+      st.d[(o << 4) + D_FILLED] = num[b + OC_FILLED]!;
+      st.d[(o << 4) + D_REMAINING] = num[b + OC_REMAINING]!;
+      st.d[(o << 4) + D_NOTIONAL] = num[b + OC_NOTIONAL]!;
+      st.d[(o << 4) + D_RES_PRICE] = num[b + OC_RES_PRICE]!;
+      st.d[(o << 4) + D_RESERVED] = num[b + OC_RESERVED]!;
+      st.b[(o << 7) + B_STATUS] = status;
+      st.i[(o << 5) + I_CODE] = num[b + OC_CODE]!;
       st.createdTs[o] = num[b + OC_CREATED_TS]!;
-      st.updatedTs[o] = num[b + OC_UPDATED_TS]!;
-      st.lastSeq[o] = num[b + OC_LAST_SEQ]!;
+      st.d[(o << 4) + D_UPDATED_TS] = num[b + OC_UPDATED_TS]!;
+      st.d[(o << 4) + D_LAST_SEQ] = num[b + OC_LAST_SEQ]!;
       const live = (flags & OF_LIVE) !== 0;
-      st.flags[o] = (live ? F_LIVE : 0) | ((flags & OF_PENDING_STOP) !== 0 ? F_PENDING_STOP : 0) | ((flags & OF_POST_ONLY) !== 0 ? F_POST_ONLY : 0);
+      st.b[(o << 7) + B_FLAGS] = (live ? F_LIVE : 0) | ((flags & OF_PENDING_STOP) !== 0 ? F_PENDING_STOP : 0) | ((flags & OF_POST_ONLY) !== 0 ? F_POST_ONLY : 0);
       this.orders.set(orderId, o);
       this.byCid.insert(o);
       if (live) acct.linkLive(st, o);
@@ -1416,7 +1420,7 @@ export class Exchange {
       for (const id of ss.stops) {
         const o = this.orders.get(id);
         if (o < 0) throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${sym.symbol}: unknown stop ${id}`);
-        sym.addStop(o, this.store.side[o] === Side.BUY, this.store.stopPrice[o]!);
+        sym.addStop(o, this.store.b[(o << 7) + B_SIDE] === Side.BUY, this.store.d[(o << 4) + D_STOP_PRICE]!);
       }
     });
   }

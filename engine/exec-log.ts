@@ -16,7 +16,7 @@
  * The exchange writes a row as it issues the report, straight from the order's
  * columns. Rows hold numbers only: the symbol as its dense index, and the client
  * order id as an entry in a ring of strings that an order shares between its
- * reports (OrderStore.histCid), so an order stores its id about once.
+ * reports (the order row field D_HIST_CID), so an order stores its id about once.
  *
  * Retention: a subscriber gets at most `perAccount` of its account's newest
  * reports, among the log's last `capacity` rows.
@@ -25,7 +25,7 @@ import type { Code } from './codes.ts';
 import type { ExecKind, ExecReport, NewOrderCmd } from './types.ts';
 import type { Account } from './accounts.ts';
 import { PagedRing } from './paged-ring.ts';
-import { BUY, EXEC_KIND_NAMES, KIND_NAMES, kindCode, SELL, SIDE_NAMES, STATUS_NAMES, ST_REJECTED, X_REJECTED, type OrderStore } from './order.ts';
+import { B_KIND, B_SIDE, B_STATUS, BUY, D_FILLED, D_HIST_CID, D_ID, D_PRICE, D_QTY, D_REMAINING, EXEC_KIND_NAMES, I_CODE, I_SYM, KIND_NAMES, kindCode, SELL, SIDE_NAMES, STATUS_NAMES, ST_REJECTED, X_REJECTED, type OrderStore } from './order.ts';
 
 // columns of one row
 const C_ACCOUNT_SEQ = 0;
@@ -60,7 +60,7 @@ const W = 21;
 /**
  * Client order ids (and unlisted symbol text) live in a ring of 3 x capacity
  * strings; a row holds the entry number. An order keeps its entry number
- * (OrderStore.histCid) and reuses it while it is among the last `capacity`
+ * (the order row field D_HIST_CID) and reuses it while it is among the last `capacity`
  * entries. A row lives for at most `capacity` - 1 further rows, each adding at
  * most two entries, so an entry a row refers to is never overwritten while the
  * row exists (that takes 3 x capacity - capacity newer entries).
@@ -131,34 +131,34 @@ export class ExecLog extends PagedRing {
   /**
    * A report of order slot `o` (of account `a`) as the store holds it now (kind:
    * an X_* code of order.ts); for a FILL, the trade's fields too (0 otherwise).
-   * Reuses and updates st.histCid[o].
+   * Reuses and updates st.d[(o << 4) + D_HIST_CID].
    */
   pushOrder(a: Account, st: OrderStore, o: number, kind: number, accountSeq: number, seq: number, ts: number, tradeId: number, lastPrice: number, lastQty: number, liquidity: number, fee: number): void {
     const i = this.begin(a, accountSeq, seq, ts, kind);
     if (i < 0) return;
     const c = this.pageOf(i);
     const r = this.offsetOf(i);
-    c[r + C_ORDER_ID] = st.id[o]!;
-    c[r + C_SIDE] = st.side[o]!;
-    c[r + C_ORDER_KIND] = st.kind[o]!;
-    c[r + C_PRICE] = st.price[o]!;
-    c[r + C_QTY] = st.qty[o]!;
-    c[r + C_FILLED] = st.filled[o]!;
-    c[r + C_REMAINING] = st.remaining[o]!;
-    c[r + C_STATUS] = st.status[o]!;
-    c[r + C_CODE] = st.code[o]!;
+    c[r + C_ORDER_ID] = st.d[(o << 4) + D_ID]!;
+    c[r + C_SIDE] = st.b[(o << 7) + B_SIDE]!;
+    c[r + C_ORDER_KIND] = st.b[(o << 7) + B_KIND]!;
+    c[r + C_PRICE] = st.d[(o << 4) + D_PRICE]!;
+    c[r + C_QTY] = st.d[(o << 4) + D_QTY]!;
+    c[r + C_FILLED] = st.d[(o << 4) + D_FILLED]!;
+    c[r + C_REMAINING] = st.d[(o << 4) + D_REMAINING]!;
+    c[r + C_STATUS] = st.b[(o << 7) + B_STATUS]!;
+    c[r + C_CODE] = st.i[(o << 5) + I_CODE]!;
     c[r + C_TRADE_ID] = tradeId;
     c[r + C_LAST_PRICE] = lastPrice;
     c[r + C_LAST_QTY] = lastQty;
     c[r + C_LIQUIDITY] = liquidity;
     c[r + C_FEE] = fee;
-    let e = st.histCid[o]!;
+    let e = st.d[(o << 4) + D_HIST_CID]!;
     if (e > -2) {
       e = this.cidRef(e, st.cid[o]!);
-      st.histCid[o] = e;
+      st.d[(o << 4) + D_HIST_CID] = e;
     }
     c[r + C_CID] = e;
-    c[r + C_SYMBOL] = st.symIdx[o]!;
+    c[r + C_SYMBOL] = st.i[(o << 5) + I_SYM]!;
   }
 
   /**

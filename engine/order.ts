@@ -1,6 +1,6 @@
 /**
- * The engine's order records, stored as columns (struct of arrays) indexed by
- * a slot, with a free list. No object per order: retained order records used
+ * The engine's order records, stored as fixed-size rows of typed arrays
+ * indexed by a slot, with a free list. No object per order: retained order records used
  * to be the largest survivor set of the young generation (every order was
  * copied to the old space and walked by every collection), which made the
  * collector the biggest single cost of the order path. An OrderView object is
@@ -16,7 +16,7 @@ import type { Account } from './accounts.ts';
 import type { SymbolEngine } from './symbol-engine.ts';
 
 /*
- * The engine's enum codes. Each table lives here only: the order columns, the
+ * The engine's enum codes. Each table lives here only: the order rows, the
  * execution-report history, the journal (journal/command-codec.ts) and the
  * snapshot (journal/snapshot-codec.ts) all use these numbers, so they are an
  * on-disk encoding too: never renumber or reorder them (test/20-engine-codes
@@ -88,6 +88,49 @@ export const F_POST_ONLY = 4;
 /** No slot (list ends, absent). */
 export const NIL = -1;
 
+/*
+ * The order row: 128 bytes per slot in one ArrayBuffer, read through three
+ * views. Float64 fields are at index (slot << 4) + D_*, Int32 fields at
+ * (slot << 5) + I_*, Uint8 fields at (slot << 7) + B_*. One row, not a column
+ * per field: an order touched at a cold slot (a fill of a maker resting for a
+ * while, a new order reusing an evicted slot) costs two cache lines, where a
+ * column per field cost one line per field (about 25). See docs/engine.md,
+ * "Order store".
+ */
+export const ROW_BYTES = 128;
+export const D_ID = 0;
+export const D_PRICE = 1;
+export const D_QTY = 2;
+export const D_FILLED = 3;
+export const D_REMAINING = 4;
+/** Filled notional in ticks x lots (sum of price x qty of the fills). */
+export const D_NOTIONAL = 5;
+/** Price that reservations are computed at (limit price or collar). */
+export const D_RES_PRICE = 6;
+/** Cash (buys) or shares (sells) this order currently holds reserved. */
+export const D_RESERVED = 7;
+export const D_UPDATED_TS = 8;
+export const D_LAST_SEQ = 9;
+/** How the execution-report log refers to the order's client id (ExecLog.cidRef; -1: not yet). */
+export const D_HIST_CID = 10;
+export const D_STOP_PRICE = 11;
+/** The order's account as a dense index into `accounts` (Account.idx). */
+export const I_ACCT = 24;
+/** The order's symbol as a dense index into `symbols` (SymbolEngine.idx). */
+export const I_SYM = 25;
+/** The account's live-order list (ascending id): previous and next slot. */
+export const I_PREV = 26;
+export const I_NEXT = 27;
+/** cidHash(account, client id) of the order (ClientIdIndex's key: removal needs no string). */
+export const I_CID_HASH = 28;
+export const I_CODE = 29;
+export const B_SIDE = 120;
+export const B_KIND = 121;
+export const B_STATUS = 122;
+export const B_FLAGS = 123;
+/** The book's OP_TYPE (OrderType | flags) used when the order enters the book. */
+export const B_BOOK_TYPE = 124;
+
 export class OrderStore {
   private cap = 0;
   /** Slots handed out so far (never-used slots start here). */
@@ -95,42 +138,14 @@ export class OrderStore {
   private freeList = new Int32Array(0);
   private nFree = 0;
 
-  id = new Float64Array(0);
-  price = new Float64Array(0);
-  stopPrice = new Float64Array(0);
-  qty = new Float64Array(0);
-  filled = new Float64Array(0);
-  remaining = new Float64Array(0);
-  notional = new Float64Array(0);
-  /** Price that reservations are computed at (limit price or collar). */
-  resPrice = new Float64Array(0);
-  /** Cash (buys) or shares (sells) this order currently holds reserved. */
-  reserved = new Float64Array(0);
+  /** The rows as Float64 (index (slot << 4) + D_*). */
+  d = new Float64Array(0);
+  /** The rows as Int32 (index (slot << 5) + I_*). */
+  i = new Int32Array(0);
+  /** The rows as Uint8 (index (slot << 7) + B_*). */
+  b = new Uint8Array(0);
+  /** Creation time: read only by views and snapshots, so kept out of the row. */
   createdTs = new Float64Array(0);
-  updatedTs = new Float64Array(0);
-  lastSeq = new Float64Array(0);
-  code = new Int32Array(0);
-  /** cidHash(account, client id) of the order (ClientIdIndex's key: removal needs no string). */
-  cidHash = new Int32Array(0);
-  /** How the execution-report log refers to the order's client id (ExecLog.cidRef; -1: not yet). */
-  histCid = new Float64Array(0);
-  /** The account's live-order list (ascending id). */
-  aPrev = new Int32Array(0);
-  aNext = new Int32Array(0);
-  side = new Uint8Array(0);
-  kind = new Uint8Array(0);
-  status = new Uint8Array(0);
-  flags = new Uint8Array(0);
-  /** The book's OP_TYPE (OrderType | flags) used when the order enters the book. */
-  bookType = new Uint8Array(0);
-  /**
-   * The order's account and symbol as dense indexes into `accounts` and
-   * `symbols` (Account.idx, SymbolEngine.idx): numbers, not object references,
-   * so writing them is a plain store (no write barrier into an array of a
-   * million elements) and the columns take 4 bytes a slot, not 8.
-   */
-  acctIdx = new Int32Array(0);
-  symIdx = new Int32Array(0);
   cid: string[] = [];
 
   /** `accounts` and `symbols` are the exchange's own lists by dense index (shared, not copied). */
@@ -144,12 +159,12 @@ export class OrderStore {
 
   /** The account of slot `s`. */
   account(s: number): Account {
-    return this.accounts[this.acctIdx[s]!]!;
+    return this.accounts[this.i[(s << 5) + I_ACCT]!]!;
   }
 
   /** The symbol engine of slot `s`. */
   symbol(s: number): SymbolEngine {
-    return this.symbols[this.symIdx[s]!]!;
+    return this.symbols[this.i[(s << 5) + I_SYM]!]!;
   }
 
   get used(): number {
@@ -168,13 +183,13 @@ export class OrderStore {
       if (this.top === this.cap) this.grow(this.cap * 2);
       s = this.top++;
     }
-    this.histCid[s] = -1;
+    this.d[(s << 4) + D_HIST_CID] = -1;
     return s;
   }
 
   release(s: number): void {
     this.cid[s] = '';
-    this.flags[s] = 0;
+    this.b[(s << 7) + B_FLAGS] = 0;
     this.freeList[this.nFree++] = s;
   }
 
@@ -185,86 +200,57 @@ export class OrderStore {
   }
 
   private grow(cap: number): void {
-    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    const u8 = (a: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> => {
-      const b = new Uint8Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.id = f64(this.id);
-    this.price = f64(this.price);
-    this.stopPrice = f64(this.stopPrice);
-    this.qty = f64(this.qty);
-    this.filled = f64(this.filled);
-    this.remaining = f64(this.remaining);
-    this.notional = f64(this.notional);
-    this.resPrice = f64(this.resPrice);
-    this.reserved = f64(this.reserved);
-    this.createdTs = f64(this.createdTs);
-    this.updatedTs = f64(this.updatedTs);
-    this.lastSeq = f64(this.lastSeq);
-    this.code = i32(this.code);
-    this.cidHash = i32(this.cidHash);
-    this.histCid = f64(this.histCid);
-    this.aPrev = i32(this.aPrev);
-    this.aNext = i32(this.aNext);
-    this.acctIdx = i32(this.acctIdx);
-    this.symIdx = i32(this.symIdx);
-    this.freeList = i32(this.freeList);
-    this.side = u8(this.side);
-    this.kind = u8(this.kind);
-    this.status = u8(this.status);
-    this.flags = u8(this.flags);
-    this.bookType = u8(this.bookType);
+    const buf = new ArrayBuffer(cap * ROW_BYTES);
+    new Uint8Array(buf).set(this.b);
+    this.d = new Float64Array(buf);
+    this.i = new Int32Array(buf);
+    this.b = new Uint8Array(buf);
+    const created = new Float64Array(cap);
+    created.set(this.createdTs);
+    this.createdTs = created;
+    const free = new Int32Array(cap);
+    free.set(this.freeList);
+    this.freeList = free;
     this.cap = cap;
   }
 
   isLive(s: number): boolean {
-    return (this.flags[s]! & F_LIVE) !== 0;
+    return (this.b[(s << 7) + B_FLAGS]! & F_LIVE) !== 0;
   }
 
   isPendingStop(s: number): boolean {
-    return (this.flags[s]! & F_PENDING_STOP) !== 0;
+    return (this.b[(s << 7) + B_FLAGS]! & F_PENDING_STOP) !== 0;
   }
 
   isPostOnly(s: number): boolean {
-    return (this.flags[s]! & F_POST_ONLY) !== 0;
+    return (this.b[(s << 7) + B_FLAGS]! & F_POST_ONLY) !== 0;
   }
 
   sideName(s: number): Side {
-    return this.side[s] === BUY ? 'BUY' : 'SELL';
+    return this.b[(s << 7) + B_SIDE] === BUY ? 'BUY' : 'SELL';
   }
 
   /** A copy of the order's public state (the record keeps changing after the command that returned it). */
   view(s: number): OrderView {
     return {
-      orderId: this.id[s]!,
+      orderId: this.d[(s << 4) + D_ID]!,
       clientOrderId: this.cid[s]!,
       accountId: this.account(s).id,
       symbol: this.symbol(s).symbol,
-      side: this.side[s] === BUY ? 'BUY' : 'SELL',
-      kind: KIND_NAMES[this.kind[s]!]!,
-      price: this.price[s]!,
-      stopPrice: this.stopPrice[s]!,
-      postOnly: (this.flags[s]! & F_POST_ONLY) !== 0,
-      qty: this.qty[s]!,
-      filledQty: this.filled[s]!,
-      remainingQty: this.remaining[s]!,
-      filledNotionalTicks: this.notional[s]!,
-      status: STATUS_NAMES[this.status[s]!]!,
-      code: this.code[s]! as Code,
+      side: this.b[(s << 7) + B_SIDE] === BUY ? 'BUY' : 'SELL',
+      kind: KIND_NAMES[this.b[(s << 7) + B_KIND]!]!,
+      price: this.d[(s << 4) + D_PRICE]!,
+      stopPrice: this.d[(s << 4) + D_STOP_PRICE]!,
+      postOnly: (this.b[(s << 7) + B_FLAGS]! & F_POST_ONLY) !== 0,
+      qty: this.d[(s << 4) + D_QTY]!,
+      filledQty: this.d[(s << 4) + D_FILLED]!,
+      remainingQty: this.d[(s << 4) + D_REMAINING]!,
+      filledNotionalTicks: this.d[(s << 4) + D_NOTIONAL]!,
+      status: STATUS_NAMES[this.b[(s << 7) + B_STATUS]!]!,
+      code: this.i[(s << 5) + I_CODE]! as Code,
       createdTs: this.createdTs[s]!,
-      updatedTs: this.updatedTs[s]!,
-      lastSeq: this.lastSeq[s]!,
+      updatedTs: this.d[(s << 4) + D_UPDATED_TS]!,
+      lastSeq: this.d[(s << 4) + D_LAST_SEQ]!,
     };
   }
 }

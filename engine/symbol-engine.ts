@@ -8,7 +8,7 @@
 import type { OrderBookCore } from './book/layout.ts';
 import type { SymbolConfig } from './types.ts';
 import { bandBps, bandHighOf, bandLowOf } from './symbols.ts';
-import { BUY } from './order.ts';
+import { B_SIDE, BUY, D_STOP_PRICE, type OrderStore } from './order.ts';
 
 export class SymbolEngine {
   readonly symbol: string;
@@ -147,8 +147,10 @@ export class SymbolEngine {
    * The earliest-accepted stop that the last trade price triggers (buy stops at
    * last >= stop, sell stops at last <= stop), removed from the list; -1 if none.
    */
-  takeTriggered(side: Uint8Array, stopPrice: Float64Array): number {
+  takeTriggered(st: OrderStore): number {
     const last = this.last;
+    const bytes = st.b;
+    const doubles = st.d;
     const stops = this.stops;
     if (last === 0 || stops.length === 0) return -1;
     if (this.stopBoundsDirty) {
@@ -156,8 +158,8 @@ export class SymbolEngine {
       let maxSell = -Infinity;
       for (let i = 0; i < stops.length; i++) {
         const o = stops[i]!;
-        const p = stopPrice[o]!;
-        if (side[o] === BUY) {
+        const p = doubles[(o << 4) + D_STOP_PRICE]!;
+        if (bytes[(o << 7) + B_SIDE] === BUY) {
           if (p < minBuy) minBuy = p;
         } else if (p > maxSell) maxSell = p;
       }
@@ -169,7 +171,8 @@ export class SymbolEngine {
     // Something triggers: the earliest-accepted triggered stop, as before.
     for (let i = 0; i < stops.length; i++) {
       const o = stops[i]!;
-      if (side[o] === BUY ? last >= stopPrice[o]! : last <= stopPrice[o]!) {
+      const p = doubles[(o << 4) + D_STOP_PRICE]!;
+      if (bytes[(o << 7) + B_SIDE] === BUY ? last >= p : last <= p) {
         stops.splice(i, 1);
         this.stopBoundsDirty = true;
         return o;

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { Account } from '../engine/accounts.ts';
 import { ClientIdIndex, cidHash } from '../engine/client-id-index.ts';
-import { OrderStore } from '../engine/order.ts';
+import { I_ACCT, OrderStore } from '../engine/order.ts';
 import { Prng } from '../bench/lib/workload.ts';
 
 describe('20 engine: client-id index', () => {
@@ -37,7 +37,7 @@ describe('20 engine: client-id index', () => {
       if (found >= 0) hits++;
       if (found < 0 && r < 6 && (!phase1 || model.size < 500)) {
         const s = store.alloc();
-        store.acctIdx[s] = ai;
+        store.i[(s << 5) + I_ACCT] = ai;
         store.cid[s] = cid;
         // half through the find-then-insert path the engine uses, half through plain insert
         if (r < 3) index.insertAfterMiss(s);
@@ -69,7 +69,7 @@ describe('20 engine: client-id index', () => {
     for (let i = 0; last.length < 3; i++) if ((cidHash(5, `w${i}`) & 1023) === 1023) last.push(`w${i}`);
     const slots = last.map((cid) => {
       const s = store.alloc();
-      store.acctIdx[s] = 0;
+      store.i[(s << 5) + I_ACCT] = 0;
       store.cid[s] = cid;
       index.insert(s);
       return s;

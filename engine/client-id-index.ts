@@ -2,13 +2,15 @@
  * (account, clientOrderId) -> order slot, for duplicate detection and lookups
  * by client id. One exchange-wide open-addressing table (linear probing,
  * backward-shift deletion, no tombstones) in an Int32Array of slots, keyed by a
- * cheap hash of the account id and the string; equality is checked against
- * the order's own fields (account, client id). No Map, no object per entry:
+ * cheap hash of the account id and the id's numeric code (client-id-code.ts),
+ * or of its text when it has none; equality is checked against the order's
+ * own fields (account, code or text). No Map, no object per entry:
  * the string-keyed Map used before was ~20% of the order path.
  */
-import { I_CID_HASH, type OrderStore } from './order.ts';
+import { cidCode, codeHash } from './client-id-code.ts';
+import { D_CID, I_CID_HASH, type OrderStore } from './order.ts';
 
-/** FNV-1a over the UTF-16 code units, seeded with the account id. */
+/** FNV-1a over the UTF-16 code units, seeded with the account id (ids without a code). */
 export function cidHash(accountId: number, cid: string): number {
   let h = (0x811c9dc5 ^ Math.imul(accountId | 0, 0x9e3779b1)) | 0;
   for (let i = 0; i < cid.length; i++) h = Math.imul(h ^ cid.charCodeAt(i), 0x01000193);
@@ -42,9 +44,10 @@ export class ClientIdIndex {
     if (size !== this.mask + 1) this.resize(size);
   }
 
-  /** The slot of (accountId, cid), or -1. */
-  find(accountId: number, cid: string): number {
-    const h = cidHash(accountId, cid);
+  /** The slot of (accountId, cid), or -1; `code` is cidCode(cid) when the caller has it. */
+  find(accountId: number, cid: string, code = cidCode(cid)): number {
+    const hasCode = code === code;
+    const h = hasCode ? codeHash(accountId, code) : cidHash(accountId, cid);
     const t = this.table;
     const m = this.mask;
     const st = this.store;
@@ -58,7 +61,9 @@ export class ClientIdIndex {
       }
       if (t[2 * b + 1] === h) {
         const s = v - 1;
-        if (st.account(s).id === accountId && st.cid[s] === cid) {
+        const sc = st.d[(s << 4) + D_CID]!;
+        // an id with a code is compared by its code, one without by its text
+        if (st.account(s).id === accountId && (hasCode ? sc === code : sc !== sc && st.cid[s] === cid)) {
           this.lastBucket = -1;
           return s;
         }
@@ -83,7 +88,8 @@ export class ClientIdIndex {
 
   insert(slot: number): void {
     const st = this.store;
-    const h = cidHash(st.account(slot).id, st.cid[slot]!);
+    const code = st.d[(slot << 4) + D_CID]!;
+    const h = code === code ? codeHash(st.account(slot).id, code) : cidHash(st.account(slot).id, st.cid[slot]!);
     st.i[(slot << 5) + I_CID_HASH] = h;
     this.put(h, slot);
     this.lastBucket = -1;

@@ -42,6 +42,7 @@ import type { AccountView, BookView, IndexView, RankingEntry } from './core-api.
 import { Account, buyReserve, feeOf } from './accounts.ts';
 import { TRADE_W, TR_BUY_ACCOUNT, TR_SELL_ACCOUNT, TR_SYMBOL, TradeLog } from './trade-log.ts';
 import { ExecLog } from './exec-log.ts';
+import { cidCode } from './client-id-code.ts';
 import {
   B_BOOK_TYPE,
   B_FLAGS,
@@ -58,12 +59,13 @@ import {
   D_REMAINING,
   D_RES_PRICE,
   D_RESERVED,
-  D_STOP_PRICE,
   D_UPDATED_TS,
   F_LIVE,
   I_ACCT,
   I_CODE,
   I_SYM,
+  X_CREATED_TS,
+  X_STOP_PRICE,
   F_PENDING_STOP,
   F_POST_ONLY,
   K_LIMIT,
@@ -379,7 +381,8 @@ export class Exchange {
     const sym = this.symbolsByName.get(cmd.symbol);
     if (sym === undefined) return this.rejectNew(cmd, Code.UNKNOWN_SYMBOL, acct, seq, ts);
     const st = this.store;
-    const dup = this.byCid.find(acct.id, cmd.clientOrderId);
+    const cidc = cidCode(cmd.clientOrderId);
+    const dup = this.byCid.find(acct.id, cmd.clientOrderId, cidc);
     if (dup >= 0) {
       const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, st.view(dup), undefined);
       r.duplicate = true;
@@ -416,14 +419,14 @@ export class Exchange {
     const id = ++this.lastOrderId;
     const o = st.alloc();
     st.d[(o << 4) + D_ID] = id;
-    st.cid[o] = cmd.clientOrderId;
+    st.setCid(o, cmd.clientOrderId, cidc);
     st.i[(o << 5) + I_ACCT] = acct.idx;
     st.i[(o << 5) + I_SYM] = sym.idx;
     st.b[(o << 7) + B_SIDE] = side;
     st.b[(o << 7) + B_KIND] = kc;
     st.b[(o << 7) + B_BOOK_TYPE] = bookType;
     st.d[(o << 4) + D_PRICE] = resPrice;
-    st.d[(o << 4) + D_STOP_PRICE] = stopPrice;
+    st.cold[(o << 1) + X_STOP_PRICE] = stopPrice;
     st.d[(o << 4) + D_QTY] = qty;
     st.d[(o << 4) + D_FILLED] = 0;
     st.d[(o << 4) + D_REMAINING] = qty;
@@ -432,7 +435,7 @@ export class Exchange {
     st.d[(o << 4) + D_RESERVED] = reserve;
     st.b[(o << 7) + B_STATUS] = ST_NEW;
     st.i[(o << 5) + I_CODE] = Code.OK;
-    st.createdTs[o] = ts;
+    st.cold[(o << 1) + X_CREATED_TS] = ts;
     st.d[(o << 4) + D_UPDATED_TS] = ts;
     st.d[(o << 4) + D_LAST_SEQ] = seq;
     st.b[(o << 7) + B_FLAGS] = F_LIVE | (postOnly ? F_POST_ONLY : 0) | (stop ? F_PENDING_STOP : 0);
@@ -444,7 +447,7 @@ export class Exchange {
     let view: OrderView | undefined;
     if (stop) {
       this.exec(X_ACCEPTED, o, seq, ts);
-      sym.addStop(o, st.b[(o << 7) + B_SIDE] === Side.BUY, st.d[(o << 4) + D_STOP_PRICE]!);
+      sym.addStop(o, st.b[(o << 7) + B_SIDE] === Side.BUY, stopPrice);
       // A stop whose condition already holds triggers at once, like one triggered by the next print.
       view = this.runStopsFor(sym, o, seq, ts);
     } else {
@@ -719,7 +722,7 @@ export class Exchange {
       ts,
       kind,
       orderId: st.d[(o << 4) + D_ID]!,
-      clientOrderId: st.cid[o]!,
+      clientOrderId: st.cidOf(o),
       symbol: st.symbol(o).symbol,
       side: st.b[(o << 7) + B_SIDE] === BUY ? 'BUY' : 'SELL',
       orderKind: KIND_NAMES[st.b[(o << 7) + B_KIND]!]!,
@@ -760,7 +763,7 @@ export class Exchange {
       o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
       if (o < 0) return -Code.UNKNOWN_ORDER;
       if (this.store.i[(o << 5) + I_ACCT] !== acct.idx) return -Code.NOT_ORDER_OWNER;
-      if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== this.store.cid[o]) return -Code.UNKNOWN_ORDER;
+      if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== this.store.cidOf(o)) return -Code.UNKNOWN_ORDER;
     } else if (clientOrderId !== undefined && clientOrderId !== '') {
       o = this.byCid.find(acct.id, clientOrderId);
       if (o < 0) return -Code.UNKNOWN_ORDER;
@@ -1107,7 +1110,7 @@ export class Exchange {
         if (reserved !== remaining) bad.push(`sell order ${id} holds ${reserved} shares, remaining ${remaining}`);
       }
       if (!st.isPendingStop(slot) && sym.book.orderInfo(id)?.remaining !== remaining) bad.push(`order ${id} not on the book as expected`);
-      if (this.byCid.find(aid, st.cid[slot]!) !== slot) bad.push(`order ${id} not found by its client id`);
+      if (this.byCid.find(aid, st.cidOf(slot)) !== slot) bad.push(`order ${id} not found by its client id`);
     }
     if (this.byCid.size !== st.used) bad.push(`client id index holds ${this.byCid.size} orders, the store ${st.used}`);
     for (const a of this.accounts.values()) {
@@ -1206,13 +1209,13 @@ export class Exchange {
       num[b + OC_ID] = st.d[(o << 4) + D_ID]!;
       num[b + OC_ACCOUNT] = st.account(o).id;
       num[b + OC_PRICE] = st.d[(o << 4) + D_PRICE]!;
-      num[b + OC_STOP_PRICE] = st.d[(o << 4) + D_STOP_PRICE]!;
+      num[b + OC_STOP_PRICE] = st.cold[(o << 1) + X_STOP_PRICE]!;
       num[b + OC_QTY] = st.d[(o << 4) + D_QTY]!;
       num[b + OC_FILLED] = st.d[(o << 4) + D_FILLED]!;
       num[b + OC_REMAINING] = st.d[(o << 4) + D_REMAINING]!;
       num[b + OC_NOTIONAL] = st.d[(o << 4) + D_NOTIONAL]!;
       num[b + OC_CODE] = st.i[(o << 5) + I_CODE]!;
-      num[b + OC_CREATED_TS] = st.createdTs[o]!;
+      num[b + OC_CREATED_TS] = st.cold[(o << 1) + X_CREATED_TS]!;
       num[b + OC_UPDATED_TS] = st.d[(o << 4) + D_UPDATED_TS]!;
       num[b + OC_LAST_SEQ] = st.d[(o << 4) + D_LAST_SEQ]!;
       num[b + OC_RES_PRICE] = st.d[(o << 4) + D_RES_PRICE]!;
@@ -1223,7 +1226,7 @@ export class Exchange {
       num[b + OC_STATUS] = st.b[(o << 7) + B_STATUS]!;
       num[b + OC_FLAGS] = ((fl & F_POST_ONLY) !== 0 ? OF_POST_ONLY : 0) | ((fl & F_LIVE) !== 0 ? OF_LIVE : 0) | ((fl & F_PENDING_STOP) !== 0 ? OF_PENDING_STOP : 0);
       num[b + OC_SYMBOL] = st.symbol(o).idx;
-      clientOrderIds.push(st.cid[o]!);
+      clientOrderIds.push(st.cidOf(o));
     }
     const orders: OrderColumns = { count, num, clientOrderIds };
     const accounts: AccountSnapshot[] = [...this.accounts.values()]
@@ -1381,14 +1384,14 @@ export class Exchange {
       if (typeof cid !== 'string') throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad client order id`);
       const o = st.alloc();
       st.d[(o << 4) + D_ID] = orderId;
-      st.cid[o] = cid;
+      st.setCid(o, cid, cidCode(cid));
       st.i[(o << 5) + I_ACCT] = acct.idx;
       st.i[(o << 5) + I_SYM] = sym.idx;
       st.b[(o << 7) + B_SIDE] = side;
       st.b[(o << 7) + B_KIND] = kind;
       st.b[(o << 7) + B_BOOK_TYPE] = num[b + OC_BOOK_TYPE]!;
       st.d[(o << 4) + D_PRICE] = num[b + OC_PRICE]!;
-      st.d[(o << 4) + D_STOP_PRICE] = num[b + OC_STOP_PRICE]!;
+      st.cold[(o << 1) + X_STOP_PRICE] = num[b + OC_STOP_PRICE]!;
       st.d[(o << 4) + D_QTY] = num[b + OC_QTY]!;
       st.d[(o << 4) + D_FILLED] = num[b + OC_FILLED]!;
       st.d[(o << 4) + D_REMAINING] = num[b + OC_REMAINING]!;
@@ -1397,7 +1400,7 @@ export class Exchange {
       st.d[(o << 4) + D_RESERVED] = num[b + OC_RESERVED]!;
       st.b[(o << 7) + B_STATUS] = status;
       st.i[(o << 5) + I_CODE] = num[b + OC_CODE]!;
-      st.createdTs[o] = num[b + OC_CREATED_TS]!;
+      st.cold[(o << 1) + X_CREATED_TS] = num[b + OC_CREATED_TS]!;
       st.d[(o << 4) + D_UPDATED_TS] = num[b + OC_UPDATED_TS]!;
       st.d[(o << 4) + D_LAST_SEQ] = num[b + OC_LAST_SEQ]!;
       const live = (flags & OF_LIVE) !== 0;
@@ -1420,7 +1423,7 @@ export class Exchange {
       for (const id of ss.stops) {
         const o = this.orders.get(id);
         if (o < 0) throw new AurexError(Code.INVALID_ARGUMENT, `symbol ${sym.symbol}: unknown stop ${id}`);
-        sym.addStop(o, this.store.b[(o << 7) + B_SIDE] === Side.BUY, this.store.d[(o << 4) + D_STOP_PRICE]!);
+        sym.addStop(o, this.store.b[(o << 7) + B_SIDE] === Side.BUY, this.store.cold[(o << 1) + X_STOP_PRICE]!);
       }
     });
   }

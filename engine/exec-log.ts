@@ -25,7 +25,8 @@ import type { Code } from './codes.ts';
 import type { ExecKind, ExecReport, NewOrderCmd } from './types.ts';
 import type { Account } from './accounts.ts';
 import { PagedRing } from './paged-ring.ts';
-import { B_KIND, B_SIDE, B_STATUS, BUY, D_FILLED, D_HIST_CID, D_ID, D_PRICE, D_QTY, D_REMAINING, EXEC_KIND_NAMES, I_CODE, I_SYM, KIND_NAMES, kindCode, SELL, SIDE_NAMES, STATUS_NAMES, ST_REJECTED, X_REJECTED, type OrderStore } from './order.ts';
+import { cidCode, cidText } from './client-id-code.ts';
+import { B_KIND, B_SIDE, B_STATUS, BUY, D_CID, D_FILLED, D_HIST_CID, D_ID, D_PRICE, D_QTY, D_REMAINING, EXEC_KIND_NAMES, I_CODE, I_SYM, KIND_NAMES, kindCode, SELL, SIDE_NAMES, STATUS_NAMES, ST_REJECTED, X_REJECTED, type OrderStore } from './order.ts';
 
 // columns of one row
 const C_ACCOUNT_SEQ = 0;
@@ -48,13 +49,15 @@ const C_LAST_QTY = 15;
 /** 1 = MAKER, 2 = TAKER. */
 const C_LIQUIDITY = 16;
 const C_FEE = 17;
-/** The client order id: a text entry (>= 0) or a decimal id v as -(v + 2); see ExecLog.cidRef. */
+/** The client order id's code (client-id-code.ts), or NaN when it has none: then C_CID_TEXT holds its text entry. */
 const C_CID = 18;
 /** The symbol's dense index (SymbolEngine.idx), or -(text entry + 1) for text that names no listed symbol (a reject). */
 const C_SYMBOL = 19;
 /** The account's previous row (its log row number), -1 for none. */
 const C_PREV = 20;
-const W = 21;
+/** The text entry of a client order id with no code (C_CID NaN); otherwise unused. */
+const C_CID_TEXT = 21;
+const W = 22;
 
 
 /**
@@ -84,20 +87,9 @@ export class ExecLog extends PagedRing {
   }
 
   /**
-   * How a row refers to client order id `s`, given `prev`, the reference the
-   * order's earlier reports used (-1: none): a canonical decimal id v is stored
-   * as the number -(v + 2), with nothing retained (the TCP gateway's u64 ids are
-   * such ids); any other id as a text entry.
+   * The text entry of `s`, reusing `prev` (an entry of an earlier report of the
+   * same order, -1: none) while it is among the last `capacity` entries.
    */
-  private cidRef(prev: number, s: string): number {
-    if (prev === -1) {
-      const v = decimalValue(s);
-      // -(v + 2) is exact only up to 2^53: the largest safe id (2^53 - 1) is kept as text
-      if (v >= 0 && v < Number.MAX_SAFE_INTEGER) return -(v + 2);
-    }
-    return this.text(prev, s);
-  }
-
   private text(prev: number, s: string): number {
     const n = this.textCount;
     if (prev >= 0 && prev < n && n - prev <= this.cap) return prev;
@@ -152,12 +144,14 @@ export class ExecLog extends PagedRing {
     c[r + C_LAST_QTY] = lastQty;
     c[r + C_LIQUIDITY] = liquidity;
     c[r + C_FEE] = fee;
-    let e = st.d[(o << 4) + D_HIST_CID]!;
-    if (e > -2) {
-      e = this.cidRef(e, st.cid[o]!);
+    const code = st.d[(o << 4) + D_CID]!;
+    c[r + C_CID] = code;
+    if (code !== code) {
+      // no code: the text, in an entry the order's reports share
+      const e = this.text(st.d[(o << 4) + D_HIST_CID]!, st.cidOf(o));
       st.d[(o << 4) + D_HIST_CID] = e;
+      c[r + C_CID_TEXT] = e;
     }
-    c[r + C_CID] = e;
     c[r + C_SYMBOL] = st.i[(o << 5) + I_SYM]!;
   }
 
@@ -177,7 +171,9 @@ export class ExecLog extends PagedRing {
     c[r + C_QTY] = cmd.qty;
     c[r + C_STATUS] = ST_REJECTED;
     c[r + C_CODE] = code;
-    c[r + C_CID] = this.cidRef(-1, cmd.clientOrderId);
+    const cc = cidCode(cmd.clientOrderId);
+    c[r + C_CID] = cc;
+    if (cc !== cc) c[r + C_CID_TEXT] = this.text(-1, cmd.clientOrderId);
     c[r + C_SYMBOL] = symbolIndex >= 0 ? symbolIndex : -(this.text(-1, cmd.symbol) + 1);
   }
 
@@ -199,7 +195,7 @@ export class ExecLog extends PagedRing {
       ts: c[o + C_TS]!,
       kind,
       orderId: c[o + C_ORDER_ID]!,
-      clientOrderId: cr >= 0 ? this.textAt(cr) : String(-cr - 2),
+      clientOrderId: cr === cr ? cidText(cr) : this.textAt(c[o + C_CID_TEXT]!),
       symbol: sy >= 0 ? symbols[sy]! : this.textAt(-sy - 1),
       side: SIDE_NAMES[c[o + C_SIDE]!]!,
       orderKind: KIND_NAMES[c[o + C_ORDER_KIND]!]!,
@@ -239,20 +235,4 @@ export class ExecLog extends PagedRing {
     }
     return out;
   }
-}
-
-/** v when `s` is a decimal integer in [0, 2^53 - 1] written as String(v) writes it (no sign, no leading zero), else -1. */
-export function decimalValue(s: string): number {
-  const n = s.length;
-  if (n === 0 || n > 16) return -1;
-  let c = s.charCodeAt(0);
-  if (c < 48 || c > 57 || (c === 48 && n > 1)) return -1;
-  let v = c - 48;
-  for (let i = 1; i < n; i++) {
-    c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-    // exact while v < 2^53; a larger true value rounds to >= 2^53 and is refused below
-    v = v * 10 + (c - 48);
-  }
-  return v <= Number.MAX_SAFE_INTEGER ? v : -1;
 }

@@ -14,6 +14,7 @@ import type { Code } from './codes.ts';
 import type { ExecKind, OrderKind, OrderStatus, OrderView, Side } from './types.ts';
 import type { Account } from './accounts.ts';
 import type { SymbolEngine } from './symbol-engine.ts';
+import { cidText } from './client-id-code.ts';
 
 /*
  * The engine's enum codes. Each table lives here only: the order rows, the
@@ -27,12 +28,12 @@ import type { SymbolEngine } from './symbol-engine.ts';
  * report, and a switch costs no search.
  */
 
-/** Side codes (column `side`). */
+/** Side codes (field B_SIDE). */
 export const BUY = 0;
 export const SELL = 1;
 export const SIDE_NAMES: readonly Side[] = ['BUY', 'SELL'];
 
-/** Status codes (column `status`). */
+/** Status codes (field B_STATUS). */
 export const ST_NEW = 0;
 export const ST_OPEN = 1;
 export const ST_PARTIAL = 2;
@@ -42,7 +43,7 @@ export const ST_REJECTED = 5;
 export const ST_EXPIRED = 6;
 export const STATUS_NAMES: readonly OrderStatus[] = ['NEW', 'OPEN', 'PARTIALLY_FILLED', 'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED'];
 
-/** Kind codes (column `kind`). */
+/** Kind codes (field B_KIND). */
 export const K_LIMIT = 0;
 export const K_MARKET = 1;
 export const K_IOC = 2;
@@ -80,7 +81,7 @@ export function kindCode(k: OrderKind): number {
   }
 }
 
-/** Flag bits (column `flags`). */
+/** Flag bits (field B_FLAGS). */
 export const F_LIVE = 1;
 export const F_PENDING_STOP = 2;
 export const F_POST_ONLY = 4;
@@ -94,8 +95,9 @@ export const NIL = -1;
  * (slot << 5) + I_*, Uint8 fields at (slot << 7) + B_*. One row, not a column
  * per field: an order touched at a cold slot (a fill of a maker resting for a
  * while, a new order reusing an evicted slot) costs two cache lines, where a
- * column per field cost one line per field (about 25). See docs/engine.md,
- * "Order store".
+ * column per field cost one line per field (about 25). Creation time and stop
+ * price live outside the row (`cold`), and so does the text of a client id that
+ * has no numeric code (`cid`). See docs/engine.md, "Performance".
  */
 export const ROW_BYTES = 128;
 export const D_ID = 0;
@@ -111,9 +113,10 @@ export const D_RES_PRICE = 6;
 export const D_RESERVED = 7;
 export const D_UPDATED_TS = 8;
 export const D_LAST_SEQ = 9;
-/** How the execution-report log refers to the order's client id (ExecLog.cidRef; -1: not yet). */
+/** The text entry of the order's client id in the execution-report log, for ids with no code (ExecLog.textRef; -1: none yet). */
 export const D_HIST_CID = 10;
-export const D_STOP_PRICE = 11;
+/** The client order id's code (client-id-code.ts), or NaN when it has none and `cid` holds the text. */
+export const D_CID = 11;
 /** The order's account as a dense index into `accounts` (Account.idx). */
 export const I_ACCT = 24;
 /** The order's symbol as a dense index into `symbols` (SymbolEngine.idx). */
@@ -130,6 +133,9 @@ export const B_STATUS = 122;
 export const B_FLAGS = 123;
 /** The book's OP_TYPE (OrderType | flags) used when the order enters the book. */
 export const B_BOOK_TYPE = 124;
+/** Fields of OrderStore.cold. */
+export const X_CREATED_TS = 0;
+export const X_STOP_PRICE = 1;
 
 export class OrderStore {
   private cap = 0;
@@ -144,9 +150,13 @@ export class OrderStore {
   i = new Int32Array(0);
   /** The rows as Uint8 (index (slot << 7) + B_*). */
   b = new Uint8Array(0);
-  /** Creation time: read only by views and snapshots, so kept out of the row. */
-  createdTs = new Float64Array(0);
+  /** Fields read only by views, snapshots and stop triggering, kept out of the row: index (slot << 1) + X_*. */
+  cold = new Float64Array(0);
+  /** Client order ids that have no code (D_CID is NaN); '' elsewhere. */
   cid: string[] = [];
+  /** The slot whose client id was set last, and that id: a new order's result and reports reuse the command's string. */
+  private recentSlot = -1;
+  private recentCid = '';
 
   /** `accounts` and `symbols` are the exchange's own lists by dense index (shared, not copied). */
   constructor(
@@ -187,8 +197,24 @@ export class OrderStore {
     return s;
   }
 
+  /** Sets slot `s`'s client order id `cid`, whose code (cidCode) is `code`. */
+  setCid(s: number, cid: string, code: number): void {
+    this.d[(s << 4) + D_CID] = code;
+    if (code !== code) this.cid[s] = cid;
+    this.recentSlot = s;
+    this.recentCid = cid;
+  }
+
+  /** Slot `s`'s client order id (built from its code unless it is the last one set). */
+  cidOf(s: number): string {
+    if (s === this.recentSlot) return this.recentCid;
+    const c = this.d[(s << 4) + D_CID]!;
+    return c === c ? cidText(c) : this.cid[s]!;
+  }
+
   release(s: number): void {
-    this.cid[s] = '';
+    if (this.d[(s << 4) + D_CID] !== this.d[(s << 4) + D_CID]) this.cid[s] = '';
+    if (s === this.recentSlot) this.recentSlot = -1;
     this.b[(s << 7) + B_FLAGS] = 0;
     this.freeList[this.nFree++] = s;
   }
@@ -196,7 +222,8 @@ export class OrderStore {
   clear(): void {
     this.top = 0;
     this.nFree = 0;
-    this.cid.length = 0;
+    this.recentSlot = -1;
+    this.cid.fill('');
   }
 
   private grow(cap: number): void {
@@ -205,9 +232,11 @@ export class OrderStore {
     this.d = new Float64Array(buf);
     this.i = new Int32Array(buf);
     this.b = new Uint8Array(buf);
-    const created = new Float64Array(cap);
-    created.set(this.createdTs);
-    this.createdTs = created;
+    const cold = new Float64Array(cap << 1);
+    cold.set(this.cold);
+    this.cold = cold;
+    // pushed, never assigned past the end: a holey array of a million would turn into a dictionary
+    for (let k = this.cid.length; k < cap; k++) this.cid.push('');
     const free = new Int32Array(cap);
     free.set(this.freeList);
     this.freeList = free;
@@ -234,13 +263,13 @@ export class OrderStore {
   view(s: number): OrderView {
     return {
       orderId: this.d[(s << 4) + D_ID]!,
-      clientOrderId: this.cid[s]!,
+      clientOrderId: this.cidOf(s),
       accountId: this.account(s).id,
       symbol: this.symbol(s).symbol,
       side: this.b[(s << 7) + B_SIDE] === BUY ? 'BUY' : 'SELL',
       kind: KIND_NAMES[this.b[(s << 7) + B_KIND]!]!,
       price: this.d[(s << 4) + D_PRICE]!,
-      stopPrice: this.d[(s << 4) + D_STOP_PRICE]!,
+      stopPrice: this.cold[(s << 1) + X_STOP_PRICE]!,
       postOnly: (this.b[(s << 7) + B_FLAGS]! & F_POST_ONLY) !== 0,
       qty: this.d[(s << 4) + D_QTY]!,
       filledQty: this.d[(s << 4) + D_FILLED]!,
@@ -248,7 +277,7 @@ export class OrderStore {
       filledNotionalTicks: this.d[(s << 4) + D_NOTIONAL]!,
       status: STATUS_NAMES[this.b[(s << 7) + B_STATUS]!]!,
       code: this.i[(s << 5) + I_CODE]! as Code,
-      createdTs: this.createdTs[s]!,
+      createdTs: this.cold[(s << 1) + X_CREATED_TS]!,
       updatedTs: this.d[(s << 4) + D_UPDATED_TS]!,
       lastSeq: this.d[(s << 4) + D_LAST_SEQ]!,
     };

@@ -8,7 +8,7 @@
 import type { OrderBookCore } from './book/layout.ts';
 import type { SymbolConfig } from './types.ts';
 import { bandBps, bandHighOf, bandLowOf } from './symbols.ts';
-import { B_SIDE, BUY, D_STOP_PRICE, type OrderStore } from './order.ts';
+import { B_SIDE, BUY, X_STOP_PRICE, type OrderStore } from './order.ts';
 
 export class SymbolEngine {
   readonly symbol: string;
@@ -150,7 +150,7 @@ export class SymbolEngine {
   takeTriggered(st: OrderStore): number {
     const last = this.last;
     const bytes = st.b;
-    const doubles = st.d;
+    const cold = st.cold;
     const stops = this.stops;
     if (last === 0 || stops.length === 0) return -1;
     if (this.stopBoundsDirty) {
@@ -158,7 +158,7 @@ export class SymbolEngine {
       let maxSell = -Infinity;
       for (let i = 0; i < stops.length; i++) {
         const o = stops[i]!;
-        const p = doubles[(o << 4) + D_STOP_PRICE]!;
+        const p = cold[(o << 1) + X_STOP_PRICE]!;
         if (bytes[(o << 7) + B_SIDE] === BUY) {
           if (p < minBuy) minBuy = p;
         } else if (p > maxSell) maxSell = p;
@@ -171,7 +171,7 @@ export class SymbolEngine {
     // Something triggers: the earliest-accepted triggered stop, as before.
     for (let i = 0; i < stops.length; i++) {
       const o = stops[i]!;
-      const p = doubles[(o << 4) + D_STOP_PRICE]!;
+      const p = cold[(o << 1) + X_STOP_PRICE]!;
       if (bytes[(o << 7) + B_SIDE] === BUY ? last >= p : last <= p) {
         stops.splice(i, 1);
         this.stopBoundsDirty = true;

@@ -10,6 +10,7 @@ import { Account } from '../engine/accounts.ts';
 import { ClientIdIndex, cidHash } from '../engine/client-id-index.ts';
 import { I_ACCT, OrderStore } from '../engine/order.ts';
 import { Prng } from '../bench/lib/workload.ts';
+import { cidCode, codeHash } from '../engine/client-id-code.ts';
 
 describe('20 engine: client-id index', () => {
   it('agrees with a Map under random inserts, removals and lookups (resizes, collisions, wrap-around)', () => {
@@ -28,7 +29,8 @@ describe('20 engine: client-id index', () => {
       // long probe runs, some wrapping around the table's end), then a growing key space
       // that resizes the table several times
       const phase1 = step < 100_000;
-      const cid = `k${rnd.int(phase1 ? 300 : 300 + ((step - 100_000) >> 3))}`;
+      // ids with a numeric code ('k12') and without one ('k.12') share the table
+      const cid = `k${rnd.int(2) === 0 ? '' : '.'}${rnd.int(phase1 ? 300 : 300 + ((step - 100_000) >> 3))}`;
       const k = key(acct.id, cid);
       const r = rnd.int(10);
       const found = index.find(acct.id, cid);
@@ -38,7 +40,7 @@ describe('20 engine: client-id index', () => {
       if (found < 0 && r < 6 && (!phase1 || model.size < 500)) {
         const s = store.alloc();
         store.i[(s << 5) + I_ACCT] = ai;
-        store.cid[s] = cid;
+        store.setCid(s, cid, cidCode(cid));
         // half through the find-then-insert path the engine uses, half through plain insert
         if (r < 3) index.insertAfterMiss(s);
         else index.insert(s);
@@ -65,12 +67,13 @@ describe('20 engine: client-id index', () => {
     const store = new OrderStore(accounts, [], 4);
     const index = new ClientIdIndex(store);
     // three ids whose home is the last bucket of the first 1,024: the 2nd and 3rd wrap to buckets 0 and 1
+    // (ids with a '.' have no numeric code: they hash by their text)
     const last: string[] = [];
-    for (let i = 0; last.length < 3; i++) if ((cidHash(5, `w${i}`) & 1023) === 1023) last.push(`w${i}`);
+    for (let i = 0; last.length < 3; i++) if ((cidHash(5, `w.${i}`) & 1023) === 1023) last.push(`w.${i}`);
     const slots = last.map((cid) => {
       const s = store.alloc();
       store.i[(s << 5) + I_ACCT] = 0;
-      store.cid[s] = cid;
+      store.setCid(s, cid, cidCode(cid));
       index.insert(s);
       return s;
     });
@@ -83,4 +86,41 @@ describe('20 engine: client-id index', () => {
     expect(index.find(5, last[1]!)).to.equal(slots[1]);
     expect(index.size).to.equal(1);
   });
+  for (const [label, make, hash] of [
+    // random decimals below 2^53 (for ids below 2^32 the hash is a bijection: no pair collides)
+    ['with a numeric code', (i: number) => String(((i * 2654435761) % 2 ** 21) * 2 ** 32 + ((i * 40503) % 2 ** 32)), (cid: string) => codeHash(5, cidCode(cid))],
+    ['without one (text)', (i: number) => `t.${i}`, (cid: string) => cidHash(5, cid)],
+  ] as const) {
+    it(`two ids ${label} whose 32-bit hashes collide are still told apart`, () => {
+      // a birthday search: among ~10^5-10^6 ids, two share a 32-bit hash
+      const byHash = new Map<number, string>();
+      let pair: [string, string] | undefined;
+      for (let i = 0; pair === undefined && i < 4_000_000; i++) {
+        const cid = make(i);
+        const h = hash(cid);
+        const other = byHash.get(h);
+        if (other !== undefined) pair = [other, cid];
+        else byHash.set(h, cid);
+      }
+      expect(pair, 'a colliding pair').to.not.equal(undefined);
+      const [a, b] = pair!;
+      const store = new OrderStore([new Account(5, 0, 0, 0)], [], 4);
+      const index = new ClientIdIndex(store);
+      const put = (cid: string): number => {
+        const s = store.alloc();
+        store.i[(s << 5) + I_ACCT] = 0;
+        store.setCid(s, cid, cidCode(cid));
+        index.insert(s);
+        return s;
+      };
+      const sa = put(a);
+      expect(index.find(5, b), `${b} while only ${a} is in`).to.equal(-1);
+      const sb = put(b);
+      expect(index.find(5, a)).to.equal(sa);
+      expect(index.find(5, b)).to.equal(sb);
+      index.remove(sa);
+      expect(index.find(5, a)).to.equal(-1);
+      expect(index.find(5, b)).to.equal(sb);
+    });
+  }
 });

@@ -12,7 +12,6 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { AurexError, Code } from '../engine/codes.ts';
 import { Exchange, type ExchangeOptions } from '../engine/exchange.ts';
-import { decimalValue } from '../engine/exec-log.ts';
 import { nativeAvailable } from '../engine/book-factory.ts';
 import { decodeExchangeSnapshot, encodeExchangeSnapshot, snapshotFormat } from '../engine/journal/snapshot-codec.ts';
 import type { MarketConfig } from '../engine/symbols.ts';
@@ -297,29 +296,20 @@ describe('20 engine: replay() is apply() without the result view', () => {
 
 describe('20 engine: execution-report history', () => {
   /**
-   * A third of the stream's client ids as canonical decimals ("o42" -> "42": the log
-   * keeps those as numbers) and a third with a leading zero ("o43" -> "043": text).
+   * The stream's client ids in four forms, so every way the log keeps one is used
+   * (engine/client-id-code.ts): canonical decimals ("o42" -> "42") and short ids
+   * with a leading zero ("o43" -> "043") and as they are ("o45") are kept as numeric
+   * codes; ids with a character outside [0-9A-Za-z_-] ("o44" -> "o.44") as text.
    */
   function withDecimalIds(c: Command): Command {
     if ((c.type === 'new' || c.type === 'cancel' || c.type === 'replace') && c.clientOrderId !== undefined) {
       const n = Number(c.clientOrderId.slice(1));
-      if (n % 3 === 0) return { ...c, clientOrderId: String(n) };
-      if (n % 3 === 1) return { ...c, clientOrderId: `0${n}` };
+      if (n % 4 === 0) return { ...c, clientOrderId: String(n) };
+      if (n % 4 === 1) return { ...c, clientOrderId: `0${n}` };
+      if (n % 4 === 2) return { ...c, clientOrderId: `o.${n}` };
     }
     return c;
   }
-
-  it('decimalValue accepts exactly the ids String(v) writes for v in [0, 2^53 - 1]', () => {
-    const r = new Prng(77);
-    for (let k = 0; k < 20_000; k++) {
-      const v = k < 100 ? k : Math.floor((r.u32() * 2 ** 21 + (r.u32() >>> 11)) / 2 ** (r.u32() % 53));
-      expect(decimalValue(String(v)), String(v)).to.equal(v);
-    }
-    expect(decimalValue(String(Number.MAX_SAFE_INTEGER))).to.equal(Number.MAX_SAFE_INTEGER);
-    for (const bad of ['', '00', '01', '-1', '+1', '1e3', ' 1', '1 ', '1.0', 'x', '9007199254740992', '9999999999999999', '12345678901234567', '٣']) {
-      expect(decimalValue(bad), JSON.stringify(bad)).to.equal(-1);
-    }
-  });
 
   // Small limits make the log wrap, and resting orders outlive many entries of their
   // account (a fill then has to store its client id again).
@@ -364,6 +354,8 @@ describe('20 engine: execution-report history', () => {
         expect([...new Set(all.map((r) => r.kind))].sort()).to.deep.equal(['ACCEPTED', 'CANCELLED', 'EXPIRED', 'FILL', 'REJECTED', 'REPLACED', 'TRIGGERED']);
         expect(all.filter((r) => /^[1-9][0-9]*$/.test(r.clientOrderId)).length, 'decimal ids').to.be.above(500);
         expect(all.filter((r) => /^0[0-9]/.test(r.clientOrderId)).length, 'leading-zero ids').to.be.above(500);
+        expect(all.filter((r) => /^o\.[0-9]/.test(r.clientOrderId)).length, 'text ids').to.be.above(500);
+        expect(all.filter((r) => /^o[0-9]/.test(r.clientOrderId)).length, 'short ids').to.be.above(500);
         expect(ex.execReports(999, 0, Infinity)).to.deep.equal([]);
         ex.close();
       });
@@ -376,15 +368,16 @@ describe('20 engine: execution-report history', () => {
       let seq = 0;
       const ap = (c: Partial<Command> & { type: Command['type'] }) => ex.apply({ ...c, seq: ++seq, ts: 1_000 + seq } as Command);
       ap({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000 } });
-      ap({ type: 'new', accountId: 1, clientOrderId: 'R', symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_040, qty: 5 });
-      for (let k = 1; k <= others; k++) ap({ type: 'new', accountId: 1, clientOrderId: `s${k}`, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
-      ap({ type: 'cancel', accountId: 1, clientOrderId: 'R' }); // R's entry: reused when recent enough, else stored again
-      for (const cid of ['z1', 'z2', 'z3']) ap({ type: 'new', accountId: 1, clientOrderId: cid, symbol: `Q${cid}`, side: 'BUY', kind: 'LIMIT', price: 1_000, qty: 1 });
+      // ids with a '.' have no numeric code: the log keeps their text in entries
+      ap({ type: 'new', accountId: 1, clientOrderId: 'R.', symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_040, qty: 5 });
+      for (let k = 1; k <= others; k++) ap({ type: 'new', accountId: 1, clientOrderId: `s.${k}`, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
+      ap({ type: 'cancel', accountId: 1, clientOrderId: 'R.' }); // R.'s entry: reused when recent enough, else stored again
+      for (const cid of ['z.1', 'z.2', 'z.3']) ap({ type: 'new', accountId: 1, clientOrderId: cid, symbol: `Q${cid}`, side: 'BUY', kind: 'LIMIT', price: 1_000, qty: 1 });
       expect(ex.execReports(1, 0, Infinity).map((r) => [r.kind, r.clientOrderId, r.symbol])).to.deep.equal([
-        ['CANCELLED', 'R', 'AAA'],
-        ['REJECTED', 'z1', 'Qz1'],
-        ['REJECTED', 'z2', 'Qz2'],
-        ['REJECTED', 'z3', 'Qz3'],
+        ['CANCELLED', 'R.', 'AAA'],
+        ['REJECTED', 'z.1', 'Qz.1'],
+        ['REJECTED', 'z.2', 'Qz.2'],
+        ['REJECTED', 'z.3', 'Qz.3'],
       ]);
       ex.close();
     });
@@ -396,16 +389,17 @@ describe('20 engine: execution-report history', () => {
     const ap = (c: Partial<Command> & { type: Command['type'] }) => ex.apply({ ...c, seq: ++seq, ts: 1_000 + seq } as Command);
     ap({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000 } });
     ap({ type: 'createAccount', accountId: 2, cash: 100_000_000 });
-    ap({ type: 'new', accountId: 1, clientOrderId: 'resting', symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_040, qty: 5 });
-    // 20 more orders of account 1, each accepted and cancelled: 40 reports, 20 new client ids
+    // longer than 8 characters: no numeric code, so the log keeps the text in an entry
+    ap({ type: 'new', accountId: 1, clientOrderId: 'resting-order', symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_040, qty: 5 });
+    // 20 more orders of account 1, each accepted and cancelled: 40 reports, 20 new client-id entries
     for (let i = 0; i < 20; i++) {
-      ap({ type: 'new', accountId: 1, clientOrderId: `x${i}`, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
-      ap({ type: 'cancel', accountId: 1, clientOrderId: `x${i}` });
+      ap({ type: 'new', accountId: 1, clientOrderId: `x:${i}`, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
+      ap({ type: 'cancel', accountId: 1, clientOrderId: `x:${i}` });
     }
     ap({ type: 'new', accountId: 2, clientOrderId: 'taker', symbol: 'AAA', side: 'BUY', kind: 'LIMIT', price: 1_040, qty: 5 });
     // the log's last 3 rows: the taker's ACCEPTED, the resting order's FILL, the taker's FILL
     const h = ex.execReports(1, 0, Infinity);
-    expect(h.map((r) => [r.kind, r.clientOrderId, r.symbol, r.status])).to.deep.equal([['FILL', 'resting', 'AAA', 'FILLED']]);
+    expect(h.map((r) => [r.kind, r.clientOrderId, r.symbol, r.status])).to.deep.equal([['FILL', 'resting-order', 'AAA', 'FILLED']]);
     // a reject of an unlisted symbol keeps its text
     ap({ type: 'new', accountId: 2, clientOrderId: 'zz', symbol: 'NOPE', side: 'BUY', kind: 'LIMIT', price: 1_000, qty: 1 });
     expect(ex.execReports(2, 0, Infinity).map((r) => [r.kind, r.clientOrderId, r.symbol, r.code])).to.deep.equal([
@@ -414,12 +408,12 @@ describe('20 engine: execution-report history', () => {
     ]);
     ex.close();
   });
-  it('decimal client ids at the top of the safe range come back exactly (2^53 - 1 is kept as text)', () => {
+  it('decimal client ids at the top of the safe range come back exactly (up to 2^53 - 1 as codes, above as text)', () => {
     const ex = new Exchange({ market: MARKET, book: 'reference' });
     let seq = 0;
     const ap = (c: Partial<Command> & { type: Command['type'] }) => ex.apply({ ...c, seq: ++seq, ts: 1_000 + seq } as Command);
     ap({ type: 'createAccount', accountId: 1, cash: 100_000_000, positions: { AAA: 1_000 } });
-    const ids = ['9007199254740991', '9007199254740990', '9007199254740989', '0', '1'];
+    const ids = ['9007199254740991', '9007199254740990', '9007199254740989', '0', '1', '9007199254740992', '18446744073709551615'];
     for (const cid of ids) ap({ type: 'new', accountId: 1, clientOrderId: cid, symbol: 'AAA', side: 'SELL', kind: 'LIMIT', price: 1_045, qty: 1 });
     expect(ex.execReports(1, 0, Infinity).map((r) => r.clientOrderId)).to.deep.equal(ids);
     ex.close();

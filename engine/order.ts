@@ -137,6 +137,9 @@ export const B_BOOK_TYPE = 124;
 export const X_CREATED_TS = 0;
 export const X_STOP_PRICE = 1;
 
+const TEXT_CACHE_SIZE = 1024;
+const TEXT_CACHE_MASK = TEXT_CACHE_SIZE - 1;
+
 export class OrderStore {
   private cap = 0;
   /** Slots handed out so far (never-used slots start here). */
@@ -154,9 +157,14 @@ export class OrderStore {
   cold = new Float64Array(0);
   /** Client order ids that have no code (D_CID is NaN); '' elsewhere. */
   cid: string[] = [];
-  /** The slot whose client id was set last, and that id: a new order's result and reports reuse the command's string. */
-  private recentSlot = -1;
-  private recentCid = '';
+  /**
+   * Client-id strings by slot, direct-mapped (slot & TEXT_CACHE_MASK), tagged with
+   * slot + 1: a new order's result and reports reuse the command's string, and a
+   * maker filled again and again (or any order reported several times) builds
+   * its string once.
+   */
+  private readonly textTag = new Int32Array(TEXT_CACHE_SIZE);
+  private readonly textStr: string[] = new Array<string>(TEXT_CACHE_SIZE).fill('');
 
   /** `accounts` and `symbols` are the exchange's own lists by dense index (shared, not copied). */
   constructor(
@@ -201,20 +209,26 @@ export class OrderStore {
   setCid(s: number, cid: string, code: number): void {
     this.d[(s << 4) + D_CID] = code;
     if (code !== code) this.cid[s] = cid;
-    this.recentSlot = s;
-    this.recentCid = cid;
+    const k = s & TEXT_CACHE_MASK;
+    this.textTag[k] = s + 1;
+    this.textStr[k] = cid;
   }
 
   /** Slot `s`'s client order id (built from its code unless it is the last one set). */
   cidOf(s: number): string {
-    if (s === this.recentSlot) return this.recentCid;
+    const k = s & TEXT_CACHE_MASK;
+    if (this.textTag[k] === s + 1) return this.textStr[k]!;
     const c = this.d[(s << 4) + D_CID]!;
-    return c === c ? cidText(c) : this.cid[s]!;
+    if (c !== c) return this.cid[s]!;
+    const t = cidText(c);
+    this.textTag[k] = s + 1;
+    this.textStr[k] = t;
+    return t;
   }
 
   release(s: number): void {
     if (this.d[(s << 4) + D_CID] !== this.d[(s << 4) + D_CID]) this.cid[s] = '';
-    if (s === this.recentSlot) this.recentSlot = -1;
+    if (this.textTag[s & TEXT_CACHE_MASK] === s + 1) this.textTag[s & TEXT_CACHE_MASK] = 0;
     this.b[(s << 7) + B_FLAGS] = 0;
     this.freeList[this.nFree++] = s;
   }
@@ -222,7 +236,7 @@ export class OrderStore {
   clear(): void {
     this.top = 0;
     this.nFree = 0;
-    this.recentSlot = -1;
+    this.textTag.fill(0);
     this.cid.fill('');
   }
 

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { cidCode, cidText, codeHash, MAX_PACKED_CHARS } from '../engine/client-id-code.ts';
 import { Prng } from '../bench/lib/workload.ts';
+import { OrderStore } from '../engine/order.ts';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
 
@@ -109,5 +110,33 @@ describe('20 engine: client order id codes', () => {
     }
     expect(same).to.be.below(3);
     expect(acct).to.be.below(3);
+  });
+
+  it('the order store gives back every slot\'s id under slot reuse and string-cache conflicts (a model, 60k steps)', () => {
+    const r = new Prng(7);
+    const store = new OrderStore([], [], 8);
+    const model = new Map<number, string>();
+    for (let step = 0; step < 60_000; step++) {
+      const x = r.int(10);
+      if (x < 5 || model.size === 0) {
+        const s = store.alloc();
+        const cid = randomId(r);
+        store.setCid(s, cid, cidCode(cid));
+        model.set(s, cid);
+      } else if (x < 7) {
+        const slots = [...model.keys()];
+        const s = slots[r.int(slots.length)]!;
+        store.release(s);
+        model.delete(s);
+      } else {
+        // slots 1,024 apart share a cache entry: read both kinds of neighbours
+        const slots = [...model.keys()];
+        const s = slots[r.int(slots.length)]!;
+        expect(store.cidOf(s), `slot ${s} at step ${step}`).to.equal(model.get(s));
+      }
+      if (step === 30_000) for (const [s, cid] of model) expect(store.cidOf(s)).to.equal(cid);
+    }
+    expect(model.size).to.be.above(2_048);
+    for (const [s, cid] of model) expect(store.cidOf(s)).to.equal(cid);
   });
 });

@@ -85,6 +85,7 @@ import {
   ST_PARTIAL,
   ST_REJECTED,
   kindCode,
+  MAX_ORDER_SLOTS,
   X_ACCEPTED,
   X_CANCELLED,
   X_EXPIRED,
@@ -185,6 +186,12 @@ export interface ExchangeOptions {
    * three retained client-id strings per row). Default 65,536.
    */
   execLogRows?: number;
+  /**
+   * Orders the exchange holds at once: live ones, untriggered stops and retained
+   * terminal ones. A new order beyond it is rejected with BOOK_FULL. Default and
+   * largest 16,777,216 (MAX_ORDER_SLOTS: 2 GiB of 128-byte order rows).
+   */
+  maxKnownOrders?: number;
 }
 
 /** Largest ExchangeOptions.execHistory / execLogRows / retainTrades / tradeLogRows. */
@@ -291,6 +298,11 @@ export class Exchange {
         throw new AurexError(Code.INVALID_ARGUMENT, `${name} must be an integer in 0..${MAX_LOG_ROWS}, got ${String(v)}`);
       }
     }
+    const maxKnown = opts.maxKnownOrders ?? MAX_ORDER_SLOTS;
+    if (!Number.isSafeInteger(maxKnown) || maxKnown < 1 || maxKnown > MAX_ORDER_SLOTS) {
+      throw new AurexError(Code.INVALID_ARGUMENT, `maxKnownOrders must be an integer in 1..${MAX_ORDER_SLOTS}, got ${String(maxKnown)}`);
+    }
+    this.store.maxSlots = maxKnown;
     this.tradeLog = new TradeLog(tradeRows, keepTrades);
     this.execLog = new ExecLog(rows, perAccount);
     for (const ic of market.indices) this.indexByName.set(ic.name, new MarketIndex(ic));
@@ -401,6 +413,7 @@ export class Exchange {
     code = checkNotional(sym, resPrice, qty);
     if (code !== Code.OK) return this.rejectNew(cmd, code, acct, seq, ts);
     if (acct.openCount >= this.maxOpen) return this.rejectNew(cmd, Code.TOO_MANY_OPEN_ORDERS, acct, seq, ts);
+    if (st.full) return this.rejectNew(cmd, Code.BOOK_FULL, acct, seq, ts);
     let reserve: number;
     if (side === BUY) {
       reserve = buyReserve(resPrice, qty, sym.tickSize, sym.maxFeeBps);
@@ -1364,6 +1377,7 @@ export class Exchange {
     if (!Number.isSafeInteger(count) || count < 0 || num === undefined || num.length !== count * ORDER_W || !Array.isArray(clientOrderIds) || clientOrderIds.length !== count) {
       throw new AurexError(Code.INVALID_ARGUMENT, 'snapshot orders: malformed columns');
     }
+    if (count > st.maxSlots) throw new AurexError(Code.INVALID_ARGUMENT, `snapshot orders: ${count} orders, more than maxKnownOrders ${st.maxSlots}`);
     st.reserve(count);
     this.byCid.reserve(count);
     for (let i = 0; i < count; i++) {

@@ -10,7 +10,7 @@
  * retention), so a slot is only meaningful while its order is known; order ids
  * stay the stable handle (OrderTable maps id -> slot).
  */
-import type { Code } from './codes.ts';
+import { AurexError, Code } from './codes.ts';
 import type { ExecKind, OrderKind, OrderStatus, OrderView, Side } from './types.ts';
 import type { Account } from './accounts.ts';
 import type { SymbolEngine } from './symbol-engine.ts';
@@ -113,7 +113,7 @@ export const D_RES_PRICE = 6;
 export const D_RESERVED = 7;
 export const D_UPDATED_TS = 8;
 export const D_LAST_SEQ = 9;
-/** The text entry of the order's client id in the execution-report log, for ids with no code (ExecLog.textRef; -1: none yet). */
+/** The text entry of the order's client id in the execution-report log, for ids with no code (ExecLog's text entries; -1: none yet). */
 export const D_HIST_CID = 10;
 /** The client order id's code (client-id-code.ts), or NaN when it has none and `cid` holds the text. */
 export const D_CID = 11;
@@ -136,6 +136,12 @@ export const B_BOOK_TYPE = 124;
 /** Fields of OrderStore.cold. */
 export const X_CREATED_TS = 0;
 export const X_STOP_PRICE = 1;
+
+/**
+ * Most slots a store holds: the views index bytes as (slot << 7), a 32-bit
+ * shift, so slot 2^24 would wrap; 2^24 rows are 2 GiB.
+ */
+export const MAX_ORDER_SLOTS = 1 << 24;
 
 const TEXT_CACHE_SIZE = 1024;
 const TEXT_CACHE_MASK = TEXT_CACHE_SIZE - 1;
@@ -185,6 +191,14 @@ export class OrderStore {
     return this.symbols[this.i[(s << 5) + I_SYM]!]!;
   }
 
+  /** Slots this store may hand out (the exchange's maxKnownOrders; at most MAX_ORDER_SLOTS). */
+  maxSlots = MAX_ORDER_SLOTS;
+
+  /** No slot left to hand out: a new order must be refused (BOOK_FULL) before alloc(). */
+  get full(): boolean {
+    return this.nFree === 0 && this.top >= this.maxSlots;
+  }
+
   get used(): number {
     return this.top - this.nFree;
   }
@@ -198,7 +212,8 @@ export class OrderStore {
     let s: number;
     if (this.nFree !== 0) s = this.freeList[--this.nFree]!;
     else {
-      if (this.top === this.cap) this.grow(this.cap * 2);
+      if (this.top >= this.maxSlots) throw new AurexError(Code.BOOK_FULL, `order store full (${this.maxSlots} orders)`);
+      if (this.top === this.cap) this.grow(Math.min(this.cap * 2, MAX_ORDER_SLOTS));
       s = this.top++;
     }
     this.d[(s << 4) + D_HIST_CID] = -1;
@@ -214,7 +229,7 @@ export class OrderStore {
     this.textStr[k] = cid;
   }
 
-  /** Slot `s`'s client order id (built from its code unless it is the last one set). */
+  /** Slot `s`'s client order id (from the string cache, else built from its code or read as text). */
   cidOf(s: number): string {
     const k = s & TEXT_CACHE_MASK;
     if (this.textTag[k] === s + 1) return this.textStr[k]!;

@@ -206,6 +206,36 @@ for (const book of impls) {
         h.sound();
       });
 
+      it('the exchange-wide limit of known orders (maxKnownOrders): BOOK_FULL before any reservation, room again once an order is forgotten', () => {
+        const k = new Harness({ book, maxKnownOrders: 3, retainTerminalOrders: 0 });
+        k.account(1, 1_000_000_000, { AAA: 1_000 });
+        k.account(2, 1_000_000_000, { AAA: 1_000 });
+        for (let i = 0; i < 3; i++) expect(k.order(1 + (i % 2), { side: 'BUY', qty: 1, price: 9_000 + i }).code).to.equal(Code.OK);
+        const before = k.ex.account(2)!;
+        const full = k.order(2, { side: 'SELL', qty: 5, price: 10_500, clientOrderId: 'over' });
+        expect(full.code).to.equal(Code.BOOK_FULL);
+        expect(full.order).to.deep.include({ orderId: 0, status: 'REJECTED', code: Code.BOOK_FULL }); // a risk reject: no id consumed
+        expect(k.ex.account(2)).to.deep.equal(before); // nothing reserved
+        k.sound();
+        // a cancel frees the slot (retention 0): the next order fits, and the refused client id is free
+        const victim = k.ex.openOrders(1)[0]!;
+        expect(k.run({ type: 'cancel', accountId: 1, orderId: victim.orderId }).code).to.equal(Code.OK);
+        expect(k.order(2, { side: 'SELL', qty: 5, price: 10_500, clientOrderId: 'over' }).code).to.equal(Code.OK);
+        k.sound();
+        // a snapshot restores only into an exchange that may hold its orders
+        const snap = k.ex.snapshot();
+        const small = new Exchange({ market: TEST_MARKET, book, maxKnownOrders: 2 });
+        expect(() => small.restore(snap)).to.throw(AurexError).with.property('code', Code.INVALID_ARGUMENT);
+        const same = new Exchange({ market: TEST_MARKET, book, maxKnownOrders: 3, retainTerminalOrders: 0 });
+        same.restore(snap);
+        expect(same.stateHash()).to.equal(k.ex.stateHash());
+        for (const bad of [0, -1, 1.5, 2 ** 24 + 1, Number.NaN]) {
+          expect(() => new Exchange({ market: TEST_MARKET, book, maxKnownOrders: bad }), String(bad)).to.throw(AurexError).with.property('code', Code.INVALID_ARGUMENT);
+        }
+        for (const e of [small, same]) e.close();
+        k.ex.close();
+      });
+
       it('per-account order rate (per second of command time)', () => {
         let last = Code.OK;
         let ok = 0;

@@ -14,9 +14,10 @@
  * "Execution-report history").
  *
  * The exchange writes a row as it issues the report, straight from the order's
- * columns. Rows hold numbers only: the symbol as its dense index, and the client
- * order id as an entry in a ring of strings that an order shares between its
- * reports (the order row field D_HIST_CID), so an order stores its id about once.
+ * row. Rows hold numbers only: the symbol as its dense index, and the client
+ * order id as its numeric code (client-id-code.ts), or, for an id without one,
+ * as an entry in a ring of strings that an order shares between its reports
+ * (the order row field D_HIST_CID), so such an order stores its id about once.
  *
  * Retention: a subscriber gets at most `perAccount` of its account's newest
  * reports, among the log's last `capacity` rows.
@@ -59,9 +60,8 @@ const C_PREV = 20;
 const C_CID_TEXT = 21;
 const W = 22;
 
-
 /**
- * Client order ids (and unlisted symbol text) live in a ring of 3 x capacity
+ * Client order ids without a code (and unlisted symbol text) live in a ring of 3 x capacity
  * strings; a row holds the entry number. An order keeps its entry number
  * (the order row field D_HIST_CID) and reuses it while it is among the last `capacity`
  * entries. A row lives for at most `capacity` - 1 further rows, each adding at

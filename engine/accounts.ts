@@ -29,10 +29,6 @@ export class Account {
   /** Live order slots, oldest first (intrusive list through the order row fields I_PREV/I_NEXT). */
   liveHead = NIL;
   liveTail = NIL;
-  /** Terminal order slots, oldest first, as a ring (bounded retention; see ExchangeOptions). */
-  terminal: number[] = [];
-  terminalHead = 0;
-  terminalSize = 0;
   /** Id of the account's newest trade, where its chain in the exchange's TradeLog starts (0: none). */
   lastTradeId = 0;
   /** Row number of the account's newest execution report in the exchange's ExecLog (-1: none; not part of the state). */
@@ -94,31 +90,6 @@ export class Account {
     if (this.rateCount >= max) return false;
     this.rateCount++;
     return true;
-  }
-
-  /** Appends to the terminal ring; returns the evicted order slot (to forget), or NIL. */
-  retainTerminal(o: number, cap: number): number {
-    if (cap <= 0) return o;
-    const ring = this.terminal;
-    if (this.terminalSize < cap) {
-      const i = (this.terminalHead + this.terminalSize) % cap;
-      if (i === ring.length) ring.push(o);
-      else ring[i] = o;
-      this.terminalSize++;
-      return NIL;
-    }
-    const old = ring[this.terminalHead]!;
-    ring[this.terminalHead] = o;
-    this.terminalHead = (this.terminalHead + 1) % cap;
-    return old;
-  }
-
-  /** Retained terminal order slots, oldest first. */
-  terminalList(): number[] {
-    const out: number[] = [];
-    const cap = this.terminal.length;
-    for (let k = 0; k < this.terminalSize; k++) out.push(this.terminal[(this.terminalHead + k) % cap]!);
-    return out;
   }
 }
 

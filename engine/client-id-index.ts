@@ -1,14 +1,28 @@
 /**
- * (account, clientOrderId) -> order slot, for duplicate detection and lookups
- * by client id. One exchange-wide open-addressing table (linear probing,
- * backward-shift deletion, no tombstones) in an Int32Array of slots, keyed by a
+ * (account, clientOrderId) -> order reference, for duplicate detection and
+ * lookups by client id. One exchange-wide open-addressing table (linear probing,
+ * backward-shift deletion, no tombstones) in an Int32Array, keyed by a
  * cheap hash of the account id and the id's numeric code (client-id-code.ts),
  * or of its text when it has none; equality is checked against the order's
  * own fields (account, code or text). No Map, no object per entry:
  * the string-keyed Map used before was ~20% of the order path.
+ *
+ * A reference (see orderRef) is a live order's slot (>= 0) or a closed order's
+ * position in the terminal archive (archRef(p) = -2 - p, <= -2); -1 is "none".
  */
 import { cidCode, codeHash } from './client-id-code.ts';
+import { bigBuffer } from './big-buffer.ts';
 import { D_CID, I_CID_HASH, type OrderStore } from './order.ts';
+
+/** The reference of archive position `p` (OrderTable and ClientIdIndex hold these for closed orders). */
+export function archRef(p: number): number {
+  return -2 - p;
+}
+
+/** The archive position of reference `r` (r <= -2). */
+export function archPos(r: number): number {
+  return -2 - r;
+}
 
 /** FNV-1a over the UTF-16 code units, seeded with the account id (ids without a code). */
 export function cidHash(accountId: number, cid: string): number {
@@ -19,9 +33,10 @@ export function cidHash(accountId: number, cid: string): number {
 
 export class ClientIdIndex {
   /**
-   * Buckets as pairs in one array: [2b] = slot + 1 (0 = empty), [2b + 1] = the
-   * hash of that slot's key (saves rehashing on probes, moves and growth). One
-   * array, not two, so a probe of a cold bucket is one cache miss, not two.
+   * Buckets as pairs in one array: [2b] = reference + 1 (0 = empty: a live slot
+   * is >= 1, an archive position <= -1), [2b + 1] = the hash of that order's key
+   * (saves rehashing on probes, moves and growth). One array, not two, so a
+   * probe of a cold bucket is one cache miss, not two.
    */
   private table = new Int32Array(2 * 1024);
   private mask = 1023;
@@ -30,7 +45,11 @@ export class ClientIdIndex {
   private lastHash = 0;
   private lastBucket = -1;
 
-  constructor(private readonly store: OrderStore) {}
+  /** `store`: live orders; `archive`: the terminal-order archive (archRef positions). */
+  constructor(
+    private readonly store: OrderStore,
+    private readonly archive: OrderStore,
+  ) {}
 
   /** Entries held (every known order has one: checkInvariants compares with the store). */
   get size(): number {
@@ -44,7 +63,7 @@ export class ClientIdIndex {
     if (size !== this.mask + 1) this.resize(size);
   }
 
-  /** The slot of (accountId, cid), or -1; `code` is cidCode(cid) when the caller has it. */
+  /** The reference of (accountId, cid), or -1; `code` is cidCode(cid) when the caller has it. */
   find(accountId: number, cid: string, code = cidCode(cid)): number {
     const hasCode = code === code;
     const h = hasCode ? codeHash(accountId, code) : cidHash(accountId, cid);
@@ -60,12 +79,14 @@ export class ClientIdIndex {
         return -1;
       }
       if (t[2 * b + 1] === h) {
-        const s = v - 1;
-        const sc = st.d[(s << 4) + D_CID]!;
+        const r = v - 1;
+        const S = r >= 0 ? st : this.archive;
+        const s = r >= 0 ? r : -2 - r;
+        const sc = S.d[(s << 4) + D_CID]!;
         // an id with a code is compared by its code, one without by its text
-        if (st.account(s).id === accountId && (hasCode ? sc === code : sc !== sc && st.cid[s] === cid)) {
+        if (S.account(s).id === accountId && (hasCode ? sc === code : sc !== sc && S.cid[s] === cid)) {
           this.lastBucket = -1;
-          return s;
+          return r;
         }
       }
       b = (b + 1) & m;
@@ -91,33 +112,56 @@ export class ClientIdIndex {
     const code = st.d[(slot << 4) + D_CID]!;
     const h = code === code ? codeHash(st.account(slot).id, code) : cidHash(st.account(slot).id, st.cid[slot]!);
     st.i[(slot << 5) + I_CID_HASH] = h;
-    this.put(h, slot);
+    this.put(h, slot + 1);
     this.lastBucket = -1;
     if (++this.n * 2 > this.mask) this.resize(2 * (this.mask + 1));
   }
 
-  private put(h: number, slot: number): void {
+  /** Stores `v` (reference + 1) in the first free bucket of hash `h`'s run. */
+  private put(h: number, v: number): void {
     const t = this.table;
     const m = this.mask;
     let b = h & m;
     while (t[2 * b] !== 0) b = (b + 1) & m;
-    t[2 * b] = slot + 1;
+    t[2 * b] = v;
     t[2 * b + 1] = h;
   }
 
-  remove(slot: number): void {
+  /** The hash kept at insertion in the record of reference `r` (a closed order's client id string is cold memory). */
+  private hashOf(r: number): number {
+    return r >= 0 ? this.store.i[(r << 5) + I_CID_HASH]! : this.archive.i[((-2 - r) << 5) + I_CID_HASH]!;
+  }
+
+  /** The bucket holding reference `r`, or -1. */
+  private bucketOf(r: number): number {
+    const t = this.table;
+    const m = this.mask;
+    let b = this.hashOf(r) & m;
+    for (;;) {
+      const v = t[2 * b]!;
+      if (v === 0) return -1;
+      if (v === r + 1) return b;
+      b = (b + 1) & m;
+    }
+  }
+
+  /**
+   * Live slot `slot` closed and moved to the archive as reference `to` (whose
+   * record carries the same key and hash): the entry now points there.
+   */
+  retarget(slot: number, to: number): void {
+    this.lastBucket = -1;
+    const b = this.bucketOf(slot);
+    if (b >= 0) this.table[2 * b] = to + 1;
+  }
+
+  /** Removes reference `r` (a live slot, or an archive position's archRef). */
+  remove(r: number): void {
     this.lastBucket = -1;
     const t = this.table;
     const m = this.mask;
-    // the hash kept at insertion: an evicted order's client id string is cold memory
-    const h = this.store.i[(slot << 5) + I_CID_HASH]!;
-    let b = h & m;
-    for (;;) {
-      const v = t[2 * b]!;
-      if (v === 0) return;
-      if (v === slot + 1) break;
-      b = (b + 1) & m;
-    }
+    const b = this.bucketOf(r);
+    if (b < 0) return;
     // backward-shift deletion: move later members of the probe run into the hole
     let hole = b;
     let j = b;
@@ -140,9 +184,9 @@ export class ClientIdIndex {
 
   private resize(size: number): void {
     const ot = this.table;
-    this.table = new Int32Array(2 * size);
+    this.table = new Int32Array(bigBuffer(8 * size), 0, 2 * size);
     this.mask = size - 1;
-    for (let i = 0; i < ot.length; i += 2) if (ot[i] !== 0) this.put(ot[i + 1]!, ot[i]! - 1);
+    for (let i = 0; i < ot.length; i += 2) if (ot[i] !== 0) this.put(ot[i + 1]!, ot[i]!);
   }
 
   clear(): void {

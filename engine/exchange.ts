@@ -73,7 +73,6 @@ import {
   K_STOP_LIMIT,
   EXEC_KIND_NAMES,
   KIND_NAMES,
-  NIL,
   OrderStore,
   SELL,
   STATUS_NAMES,
@@ -96,7 +95,7 @@ import {
 } from './order.ts';
 import { SymbolEngine } from './symbol-engine.ts';
 import { OrderTable } from './order-table.ts';
-import { ClientIdIndex } from './client-id-index.ts';
+import { archPos, archRef, ClientIdIndex } from './client-id-index.ts';
 import { checkLimitPrice, checkNotional, checkQty, orderPrice } from './risk.ts';
 import { loadMarketConfig, validateSymbolConfig, type IndexConfig, type MarketConfig } from './symbols.ts';
 import { MarketIndex, rankSymbols } from './indices.ts';
@@ -159,10 +158,12 @@ export interface ExchangeOptions {
   /** New orders + replaces per account per second of command time. Default 10,000. */
   maxOrdersPerSecond?: number;
   /**
-   * Terminal orders kept per account for queries and duplicate detection. Default 1,024.
-   * Order records are typed-array rows (engine/order.ts), not heap objects, so a
-   * retained order costs ~200 bytes and nothing to the collector; the window is still
-   * bounded (full history is PostgreSQL's).
+   * Terminal orders kept exchange-wide for queries and duplicate detection: the
+   * last this many to close, oldest forgotten first. Default 1,048,576; 0 keeps
+   * none; at most 16,777,216. They live in an archive of 128-byte rows written in
+   * close order (~150 bytes each with their index entries, nothing for the
+   * collector), apart from the live orders (docs/engine.md, "Terminal-order
+   * archive"); full history is PostgreSQL's.
    */
   retainTerminalOrders?: number;
   /**
@@ -187,12 +188,16 @@ export interface ExchangeOptions {
    */
   execLogRows?: number;
   /**
-   * Orders the exchange holds at once: live ones, untriggered stops and retained
-   * terminal ones. A new order beyond it is rejected with BOOK_FULL. Default and
-   * largest 16,777,216 (MAX_ORDER_SLOTS: 2 GiB of 128-byte order rows).
+   * Live orders (untriggered stops included) the exchange holds at once. A new
+   * order beyond it is rejected with BOOK_FULL. Default and largest 16,777,216
+   * (MAX_ORDER_SLOTS: 2 GiB of 128-byte order rows). Retained terminal orders
+   * are bounded apart, by retainTerminalOrders.
    */
   maxKnownOrders?: number;
 }
+
+/** ExchangeOptions.retainTerminalOrders by default. */
+const DEFAULT_RETAIN_TERMINAL = 1 << 20;
 
 /** Largest ExchangeOptions.execHistory / execLogRows / retainTrades / tradeLogRows. */
 const MAX_LOG_ROWS = 1 << 26;
@@ -237,17 +242,28 @@ export class Exchange {
   private readonly accounts = new Map<number, Account>();
   /** Accounts by dense index (Account.idx, creation order). */
   private readonly accountList: Account[] = [];
-  /** Order records (live and retained terminal ones) as typed-array rows, by slot. */
-  private readonly store = new OrderStore(this.accountList, this.symbolList);
-  /** Engine order id -> slot. */
-  private readonly orders = new OrderTable();
-  private readonly byCid = new ClientIdIndex(this.store);
   /**
-   * The order whose view the running command returns: if it is evicted (its slot
-   * freed) before the command ends, its final view is kept here.
+   * Live order records as typed-array rows, by slot. A slot is freed when the
+   * command that closed its order ends, and reused first, so the rows in use
+   * stay few and in cache.
    */
-  private pinned = NIL;
-  private pinnedView: OrderView | undefined = undefined;
+  private readonly store = new OrderStore(this.accountList, this.symbolList);
+  /**
+   * Retained terminal orders: a ring of final rows in close order (within one
+   * command, ascending order id), positions 0..keepTerminal-1, the oldest at
+   * archHead once full. Written sequentially, read only by queries.
+   */
+  private readonly arch = new OrderStore(this.accountList, this.symbolList);
+  private archHead = 0;
+  private archSize = 0;
+  /** Slots of the orders the running command closed, archived when it ends. */
+  private closing = new Int32Array(64);
+  private nClosing = 0;
+  /** Engine order id -> reference: a live slot (>= 0) or an archive position's archRef (<= -2). */
+  private readonly orders = new OrderTable();
+  private readonly byCid = new ClientIdIndex(this.store, this.arch);
+  /** The reject code of the last findOrder() that returned -1. */
+  private findCode: Code = Code.OK;
   /** False inside replay(): results of new orders, cancels and replaces carry no order view. */
   private views = true;
   private readonly indexByName = new Map<string, MarketIndex>();
@@ -283,7 +299,15 @@ export class Exchange {
     this.bookConfig = opts.bookConfig ?? {};
     this.maxOpen = opts.maxOpenOrdersPerAccount ?? 10_000;
     this.maxRate = opts.maxOrdersPerSecond ?? 10_000;
-    this.keepTerminal = opts.retainTerminalOrders ?? 1_024;
+    this.keepTerminal = opts.retainTerminalOrders ?? DEFAULT_RETAIN_TERMINAL;
+    if (!Number.isSafeInteger(this.keepTerminal) || this.keepTerminal < 0 || this.keepTerminal > MAX_ORDER_SLOTS) {
+      throw new AurexError(Code.INVALID_ARGUMENT, `retainTerminalOrders must be an integer in 0..${MAX_ORDER_SLOTS}, got ${String(this.keepTerminal)}`);
+    }
+    // The archive's rows are one mapping of its full size, touched as it fills (a
+    // huge-page one when the addon is built): it never grows by copying. The
+    // client-id table gets room for a full archive (probes spread over it anyway).
+    this.arch.reserve(this.keepTerminal);
+    this.byCid.reserve(Math.min(this.keepTerminal, 1 << 22) + 16_384);
     const keepTrades = opts.retainTrades ?? 1_000;
     const tradeRows = opts.tradeLogRows ?? 1 << 18;
     const perAccount = opts.execHistory ?? 1_000;
@@ -361,6 +385,12 @@ export class Exchange {
     this.seq = seq;
     this.lastTs = ts;
     this.cmdTrades = undefined;
+    const r = this.dispatch(cmd, seq, ts);
+    if (this.nClosing !== 0) this.archiveClosed();
+    return r;
+  }
+
+  private dispatch(cmd: Command, seq: number, ts: number): CommandResult {
     switch (cmd.type) {
       case 'new':
         return this.newOrder(cmd, seq, ts);
@@ -395,8 +425,8 @@ export class Exchange {
     const st = this.store;
     const cidc = cidCode(cmd.clientOrderId);
     const dup = this.byCid.find(acct.id, cmd.clientOrderId, cidc);
-    if (dup >= 0) {
-      const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, st.view(dup), undefined);
+    if (dup !== -1) {
+      const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, this.viewOf(dup), undefined);
       r.duplicate = true;
       return r;
     }
@@ -456,37 +486,25 @@ export class Exchange {
     acct.linkLive(st, o);
     this.orders.set(id, o);
     this.byCid.insertAfterMiss(o);
-    // The view is taken before a possible eviction can free the slot (retention 0).
     let view: OrderView | undefined;
     if (stop) {
       this.exec(X_ACCEPTED, o, seq, ts);
       sym.addStop(o, st.b[(o << 7) + B_SIDE] === Side.BUY, stopPrice);
       // A stop whose condition already holds triggers at once, like one triggered by the next print.
-      view = this.runStopsFor(sym, o, seq, ts);
+      this.runStops(sym, seq, ts);
     } else {
-      this.pinned = o;
-      this.pinnedView = undefined;
       const n = sym.book.submit(id, acct.id, side, bookType, resPrice, qty, ts);
       this.drain(sym, n, o, OP_NEW, seq, ts);
       if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
-      view = this.takePinnedView(o);
     }
+    // the slot still holds the order: a closed one is archived when the command ends
+    if (this.views) view = st.view(o);
     return result(Code.OK, seq, ts, view, this.cmdTrades);
   }
 
-  /** Runs the symbol's stops while keeping `o`'s final view even if it gets evicted meanwhile. */
-  private runStopsFor(sym: SymbolEngine, o: number, seq: number, ts: number): OrderView | undefined {
-    this.pinned = o;
-    this.pinnedView = undefined;
-    this.runStops(sym, seq, ts);
-    return this.takePinnedView(o);
-  }
-
-  private takePinnedView(o: number): OrderView | undefined {
-    const v = this.views ? (this.pinnedView ?? this.store.view(o)) : undefined;
-    this.pinned = NIL;
-    this.pinnedView = undefined;
-    return v;
+  /** The view of reference `r` (a live slot or an archived order's archRef). */
+  private viewOf(r: number): OrderView {
+    return r >= 0 ? this.store.view(r) : this.arch.view(archPos(r));
   }
 
   private rejectNew(cmd: NewOrderCmd, code: Code, acct: Account | undefined, seq: number, ts: number): CommandResult {
@@ -667,7 +685,7 @@ export class Exchange {
     this.exec(reason === Code.CANCEL_EXPIRED ? X_EXPIRED : X_CANCELLED, o, seq, ts, true);
   }
 
-  /** Terminal: release what is still reserved, count it closed, retain it for queries. */
+  /** Terminal: release what is still reserved, count it closed; archived (or forgotten) when the command ends. */
   private closeOrder(o: number, seq: number, ts: number): void {
     const st = this.store;
     const fl = st.b[(o << 7) + B_FLAGS]!;
@@ -684,16 +702,70 @@ export class Exchange {
       else a.reservedShares[st.i[(o << 5) + I_SYM]!] -= res;
       st.d[(o << 4) + D_RESERVED] = 0;
     }
-    const evicted = a.retainTerminal(o, this.keepTerminal);
-    if (evicted !== NIL) this.forget(evicted);
+    if (this.nClosing === this.closing.length) {
+      const c = new Int32Array(this.closing.length * 2);
+      c.set(this.closing);
+      this.closing = c;
+    }
+    this.closing[this.nClosing++] = o;
   }
 
-  /** An order leaves the terminal retention: no longer queryable nor a duplicate candidate; its slot is reused. */
-  private forget(o: number): void {
-    if (o === this.pinned && this.views) this.pinnedView = this.store.view(o);
-    this.orders.delete(this.store.d[(o << 4) + D_ID]!);
-    this.byCid.remove(o);
-    this.store.release(o);
+  /**
+   * End of a command: the orders it closed move to the archive in ascending
+   * order id (a canonical order, so a restored exchange rebuilds the very same
+   * ring from the orders' close seq and id), the oldest archived order is
+   * forgotten when the ring is full, and the live slots are freed.
+   */
+  private archiveClosed(): void {
+    const st = this.store;
+    const ar = this.arch;
+    const keep = this.keepTerminal;
+    const c = this.closing;
+    const n = this.nClosing;
+    this.nClosing = 0;
+    // insertion sort by order id: a command closes one to a few orders
+    for (let k = 1; k < n; k++) {
+      const o = c[k]!;
+      const id = st.d[(o << 4) + D_ID]!;
+      let j = k - 1;
+      while (j >= 0 && st.d[(c[j]! << 4) + D_ID]! > id) {
+        c[j + 1] = c[j]!;
+        j--;
+      }
+      c[j + 1] = o;
+    }
+    for (let k = 0; k < n; k++) {
+      const o = c[k]!;
+      const id = st.d[(o << 4) + D_ID]!;
+      if (keep === 0) {
+        this.orders.delete(id);
+        this.byCid.remove(o);
+      } else {
+        let p: number;
+        if (this.archSize < keep) {
+          p = ar.alloc();
+          this.archSize++;
+        } else {
+          // the oldest retained order is forgotten: no longer queryable nor a duplicate candidate
+          p = this.archHead;
+          this.archHead = p + 1 === keep ? 0 : p + 1;
+          this.orders.delete(ar.d[(p << 4) + D_ID]!);
+          this.byCid.remove(archRef(p));
+        }
+        ar.copyFrom(st, o, p);
+        this.orders.set(id, archRef(p));
+        this.byCid.retarget(o, archRef(p));
+      }
+      st.release(o);
+    }
+  }
+
+  /** Archive positions, oldest first. */
+  private archivePositions(): number[] {
+    const out: number[] = [];
+    const full = this.archSize === this.keepTerminal;
+    for (let k = 0; k < this.archSize; k++) out.push(full ? (this.archHead + k) % this.keepTerminal : k);
+    return out;
   }
 
   /**
@@ -769,33 +841,41 @@ export class Exchange {
   }
 
   // ---------------------------------------------------------------- cancel / replace
-  /** The slot of the caller's order (>= 0), or a reject code as a negative number. */
+  /**
+   * The reference of the caller's order: a live slot (>= 0) or an archived
+   * order's archRef (<= -2); -1 with the reject code in findCode.
+   */
   private findOrder(acct: Account, orderId: number | undefined, clientOrderId: string | undefined): number {
-    let o: number;
+    let r: number;
     if (orderId !== undefined && orderId !== 0) {
-      o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
-      if (o < 0) return -Code.UNKNOWN_ORDER;
-      if (this.store.i[(o << 5) + I_ACCT] !== acct.idx) return -Code.NOT_ORDER_OWNER;
-      if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== this.store.cidOf(o)) return -Code.UNKNOWN_ORDER;
+      r = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
+      if (r === -1) return this.notFound(Code.UNKNOWN_ORDER);
+      const S = r >= 0 ? this.store : this.arch;
+      const s = r >= 0 ? r : archPos(r);
+      if (S.i[(s << 5) + I_ACCT] !== acct.idx) return this.notFound(Code.NOT_ORDER_OWNER);
+      if (clientOrderId !== undefined && clientOrderId !== '' && clientOrderId !== S.cidOf(s)) return this.notFound(Code.UNKNOWN_ORDER);
     } else if (clientOrderId !== undefined && clientOrderId !== '') {
-      o = this.byCid.find(acct.id, clientOrderId);
-      if (o < 0) return -Code.UNKNOWN_ORDER;
+      r = this.byCid.find(acct.id, clientOrderId);
+      if (r === -1) return this.notFound(Code.UNKNOWN_ORDER);
     } else {
-      return -Code.MISSING_FIELD;
+      return this.notFound(Code.MISSING_FIELD);
     }
-    return o;
+    return r;
+  }
+
+  private notFound(code: Code): number {
+    this.findCode = code;
+    return -1;
   }
 
   private cancelOrder(cmd: CancelCmd, seq: number, ts: number): CommandResult {
     const acct = this.accounts.get(cmd.accountId);
     if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
     const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
-    if (o < 0) return result(-o as Code, seq, ts, undefined, undefined);
-    if (!this.store.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.store.view(o), undefined);
-    this.pinned = o;
-    this.pinnedView = undefined;
+    if (o === -1) return result(this.findCode, seq, ts, undefined, undefined);
+    if (o < 0 || !this.store.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.viewOf(o), undefined);
     this.cancelLive(o, Code.CANCEL_BY_USER, seq, ts);
-    return result(Code.OK, seq, ts, this.takePinnedView(o), undefined);
+    return result(Code.OK, seq, ts, this.views ? this.store.view(o) : undefined, undefined);
   }
 
   private cancelLive(o: number, reason: Code, seq: number, ts: number): void {
@@ -817,9 +897,9 @@ export class Exchange {
     const acct = this.accounts.get(cmd.accountId);
     if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
     const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
-    if (o < 0) return result(-o as Code, seq, ts, undefined, undefined);
+    if (o === -1) return result(this.findCode, seq, ts, undefined, undefined);
     const st = this.store;
-    if (!st.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, st.view(o), undefined);
+    if (o < 0 || !st.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.viewOf(o), undefined);
     const kc = st.b[(o << 7) + B_KIND]!;
     if (st.isPendingStop(o) || (kc !== K_LIMIT && kc !== K_STOP_LIMIT)) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, st.view(o), undefined);
     const sym = st.symbol(o);
@@ -852,8 +932,6 @@ export class Exchange {
     }
     st.d[(o << 4) + D_RESERVED] = oldRes + delta;
     st.d[(o << 4) + D_RES_PRICE] = price;
-    this.pinned = o;
-    this.pinnedView = undefined;
     const n = sym.book.replace(st.d[(o << 4) + D_ID]!, price, qty);
     this.drain(sym, n, o, OP_REPLACE, seq, ts);
     if (this.bookReject !== Code.OK) {
@@ -862,10 +940,10 @@ export class Exchange {
       else acct.reservedShares[sym.idx] -= delta;
       st.d[(o << 4) + D_RESERVED] = oldRes;
       st.d[(o << 4) + D_RES_PRICE] = oldResPrice;
-      return result(this.bookReject, seq, ts, this.takePinnedView(o), undefined);
+      return result(this.bookReject, seq, ts, this.views ? st.view(o) : undefined, undefined);
     }
     if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
-    return result(Code.OK, seq, ts, this.takePinnedView(o), this.cmdTrades);
+    return result(Code.OK, seq, ts, this.views ? st.view(o) : undefined, this.cmdTrades);
   }
 
   private massCancel(cmd: MassCancelCmd, seq: number, ts: number): CommandResult {
@@ -877,7 +955,7 @@ export class Exchange {
       if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
     }
     const st = this.store;
-    // By order id, not slot: a cancel may evict (and free) slots of orders cancelled before.
+    // By order id, not slot (robust to any reuse of slots while cancelling).
     const victims: number[] = [];
     for (const o of acct.liveOrders(st)) if (sym === undefined || st.i[(o << 5) + I_SYM] === sym.idx) victims.push(st.d[(o << 4) + D_ID]!);
     const reason = cmd.reason >= 300 && cmd.reason < 400 ? cmd.reason : Code.CANCEL_BY_USER;
@@ -999,13 +1077,13 @@ export class Exchange {
     const acct = this.accounts.get(accountId);
     if (acct === undefined) return undefined;
     const o = this.findOrder(acct, ref.orderId, ref.clientOrderId);
-    return o < 0 ? undefined : this.store.view(o);
+    return o === -1 ? undefined : this.viewOf(o);
   }
 
   /** Any order by id (admin/internal use: no ownership check). */
   orderById(orderId: number): OrderView | undefined {
     const o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
-    return o < 0 ? undefined : this.store.view(o);
+    return o === -1 ? undefined : this.viewOf(o);
   }
 
   openOrders(accountId: number, symbol?: string): OrderView[] {
@@ -1040,8 +1118,8 @@ export class Exchange {
 
   orderTrades(orderId: number, accountId?: number): TradeEvent[] {
     const o = Number.isSafeInteger(orderId) && orderId > 0 ? this.orders.get(orderId) : -1;
-    if (o < 0) return [];
-    const a = this.store.account(o);
+    if (o === -1) return [];
+    const a = o >= 0 ? this.store.account(o) : this.arch.account(archPos(o));
     if (accountId !== undefined && a.id !== accountId) return [];
     return this.tradeLog
       .list(a, this.lastTradeId, this.symbolNames)
@@ -1102,13 +1180,22 @@ export class Exchange {
     const resShares = new Map<string, number>();
     const open = new Map<number, number>();
     const st = this.store;
+    const ar = this.arch;
     for (const slot of this.orders.slots()) {
+      if (slot < 0) {
+        const p = archPos(slot);
+        const id = ar.d[(p << 4) + D_ID]!;
+        if (ar.isLive(p)) bad.push(`archived order ${id} is live`);
+        if (ar.d[(p << 4) + D_RESERVED] !== 0) bad.push(`order ${id} closed with reservation ${ar.d[(p << 4) + D_RESERVED]}`);
+        if (this.byCid.find(ar.account(p).id, ar.cidOf(p)) !== slot) bad.push(`order ${id} not found by its client id`);
+        continue;
+      }
       const id = st.d[(slot << 4) + D_ID]!;
       const reserved = st.d[(slot << 4) + D_RESERVED]!;
       const remaining = st.d[(slot << 4) + D_REMAINING]!;
       const sym = st.symbol(slot);
       if (!st.isLive(slot)) {
-        if (reserved !== 0) bad.push(`order ${id} closed with reservation ${reserved}`);
+        bad.push(`order ${id} closed but not archived`);
         continue;
       }
       const aid = st.account(slot).id;
@@ -1125,7 +1212,18 @@ export class Exchange {
       if (!st.isPendingStop(slot) && sym.book.orderInfo(id)?.remaining !== remaining) bad.push(`order ${id} not on the book as expected`);
       if (this.byCid.find(aid, st.cidOf(slot)) !== slot) bad.push(`order ${id} not found by its client id`);
     }
-    if (this.byCid.size !== st.used) bad.push(`client id index holds ${this.byCid.size} orders, the store ${st.used}`);
+    if (this.byCid.size !== st.used + this.archSize) bad.push(`client id index holds ${this.byCid.size} orders, the stores ${st.used} + ${this.archSize}`);
+    // the archive is in canonical order: close seq, then order id
+    let prevSeq = -1;
+    let prevId = -1;
+    for (const p of this.archivePositions()) {
+      const q = ar.d[(p << 4) + D_LAST_SEQ]!;
+      const id = ar.d[(p << 4) + D_ID]!;
+      if (q < prevSeq || (q === prevSeq && id <= prevId)) bad.push(`archive out of order at order ${id}`);
+      prevSeq = q;
+      prevId = id;
+    }
+    if (this.archSize > this.keepTerminal) bad.push(`archive holds ${this.archSize} orders, more than ${this.keepTerminal}`);
     for (const a of this.accounts.values()) {
       if (a.cash < 0) bad.push(`account ${a.id} cash ${a.cash} < 0`);
       if (a.reservedCash < 0 || a.reservedCash > a.cash) bad.push(`account ${a.id} reservedCash ${a.reservedCash} outside 0..cash ${a.cash}`);
@@ -1141,8 +1239,8 @@ export class Exchange {
     let booked = 0;
     for (const s of this.symbolList) booked += s.book.orderCount();
     let onBook = 0;
-    for (const slot of this.orders.slots()) if (st.isLive(slot) && !st.isPendingStop(slot)) onBook++;
-    if (st.used !== this.orders.size) bad.push(`order store holds ${st.used} records, ${this.orders.size} known`);
+    for (const slot of this.orders.slots()) if (slot >= 0 && st.isLive(slot) && !st.isPendingStop(slot)) onBook++;
+    if (st.used + this.archSize !== this.orders.size) bad.push(`order stores hold ${st.used} + ${this.archSize} records, ${this.orders.size} known`);
     if (booked !== onBook) bad.push(`books hold ${booked} orders, engine has ${onBook} live`);
     return bad;
   }
@@ -1216,30 +1314,32 @@ export class Exchange {
     const num = reuse ? this.reusedNum(count * ORDER_W) : new Float64Array(count * ORDER_W);
     const clientOrderIds: string[] = []; // pushed: new Array(n >= 100k) would be a dictionary-mode array in V8
     for (let i = 0; i < count; i++) {
-      const o = slots[i]!;
+      const r = slots[i]!;
+      const S = r >= 0 ? st : this.arch;
+      const o = r >= 0 ? r : archPos(r);
       const b = i * ORDER_W;
-      const fl = st.b[(o << 7) + B_FLAGS]!;
-      num[b + OC_ID] = st.d[(o << 4) + D_ID]!;
-      num[b + OC_ACCOUNT] = st.account(o).id;
-      num[b + OC_PRICE] = st.d[(o << 4) + D_PRICE]!;
-      num[b + OC_STOP_PRICE] = st.cold[(o << 1) + X_STOP_PRICE]!;
-      num[b + OC_QTY] = st.d[(o << 4) + D_QTY]!;
-      num[b + OC_FILLED] = st.d[(o << 4) + D_FILLED]!;
-      num[b + OC_REMAINING] = st.d[(o << 4) + D_REMAINING]!;
-      num[b + OC_NOTIONAL] = st.d[(o << 4) + D_NOTIONAL]!;
-      num[b + OC_CODE] = st.i[(o << 5) + I_CODE]!;
-      num[b + OC_CREATED_TS] = st.cold[(o << 1) + X_CREATED_TS]!;
-      num[b + OC_UPDATED_TS] = st.d[(o << 4) + D_UPDATED_TS]!;
-      num[b + OC_LAST_SEQ] = st.d[(o << 4) + D_LAST_SEQ]!;
-      num[b + OC_RES_PRICE] = st.d[(o << 4) + D_RES_PRICE]!;
-      num[b + OC_RESERVED] = st.d[(o << 4) + D_RESERVED]!;
-      num[b + OC_BOOK_TYPE] = st.b[(o << 7) + B_BOOK_TYPE]!;
-      num[b + OC_SIDE] = st.b[(o << 7) + B_SIDE]!;
-      num[b + OC_KIND] = st.b[(o << 7) + B_KIND]!;
-      num[b + OC_STATUS] = st.b[(o << 7) + B_STATUS]!;
+      const fl = S.b[(o << 7) + B_FLAGS]!;
+      num[b + OC_ID] = S.d[(o << 4) + D_ID]!;
+      num[b + OC_ACCOUNT] = S.account(o).id;
+      num[b + OC_PRICE] = S.d[(o << 4) + D_PRICE]!;
+      num[b + OC_STOP_PRICE] = S.cold[(o << 1) + X_STOP_PRICE]!;
+      num[b + OC_QTY] = S.d[(o << 4) + D_QTY]!;
+      num[b + OC_FILLED] = S.d[(o << 4) + D_FILLED]!;
+      num[b + OC_REMAINING] = S.d[(o << 4) + D_REMAINING]!;
+      num[b + OC_NOTIONAL] = S.d[(o << 4) + D_NOTIONAL]!;
+      num[b + OC_CODE] = S.i[(o << 5) + I_CODE]!;
+      num[b + OC_CREATED_TS] = S.cold[(o << 1) + X_CREATED_TS]!;
+      num[b + OC_UPDATED_TS] = S.d[(o << 4) + D_UPDATED_TS]!;
+      num[b + OC_LAST_SEQ] = S.d[(o << 4) + D_LAST_SEQ]!;
+      num[b + OC_RES_PRICE] = S.d[(o << 4) + D_RES_PRICE]!;
+      num[b + OC_RESERVED] = S.d[(o << 4) + D_RESERVED]!;
+      num[b + OC_BOOK_TYPE] = S.b[(o << 7) + B_BOOK_TYPE]!;
+      num[b + OC_SIDE] = S.b[(o << 7) + B_SIDE]!;
+      num[b + OC_KIND] = S.b[(o << 7) + B_KIND]!;
+      num[b + OC_STATUS] = S.b[(o << 7) + B_STATUS]!;
       num[b + OC_FLAGS] = ((fl & F_POST_ONLY) !== 0 ? OF_POST_ONLY : 0) | ((fl & F_LIVE) !== 0 ? OF_LIVE : 0) | ((fl & F_PENDING_STOP) !== 0 ? OF_PENDING_STOP : 0);
-      num[b + OC_SYMBOL] = st.symbol(o).idx;
-      clientOrderIds.push(st.cidOf(o));
+      num[b + OC_SYMBOL] = S.symbol(o).idx;
+      clientOrderIds.push(S.cidOf(o));
     }
     const orders: OrderColumns = { count, num, clientOrderIds };
     const accounts: AccountSnapshot[] = [...this.accounts.values()]
@@ -1255,7 +1355,6 @@ export class Exchange {
         execSeq: a.execSeq,
         rateWindowStart: a.rateWindowStart,
         rateCount: a.rateCount,
-        terminal: a.terminalList().map((o) => st.d[(o << 4) + D_ID]!),
         trades: this.tradeLog.rows(a, this.lastTradeId),
       }));
     return {
@@ -1311,10 +1410,12 @@ export class Exchange {
     this.orders.clear();
     this.byCid.clear();
     this.store.clear();
+    this.arch.clear();
+    this.archHead = 0;
+    this.archSize = 0;
+    this.nClosing = 0;
     this.execLog = new ExecLog(this.execLog.cap, this.execLog.perAccount);
     this.tradeLog = new TradeLog(this.tradeLog.capacity, this.tradeLog.perAccount);
-    this.pinned = NIL;
-    this.pinnedView = undefined;
     this.indexByName.clear();
     this.seq = snap.seq;
     this.lastTs = snap.lastTs;
@@ -1377,60 +1478,24 @@ export class Exchange {
     if (!Number.isSafeInteger(count) || count < 0 || num === undefined || num.length !== count * ORDER_W || !Array.isArray(clientOrderIds) || clientOrderIds.length !== count) {
       throw new AurexError(Code.INVALID_ARGUMENT, 'snapshot orders: malformed columns');
     }
-    if (count > st.maxSlots) throw new AurexError(Code.INVALID_ARGUMENT, `snapshot orders: ${count} orders, more than maxKnownOrders ${st.maxSlots}`);
-    st.reserve(count);
-    this.byCid.reserve(count);
+    // live orders into the store; closed ones into the archive in its canonical order
+    // (close seq, then order id), the newest retainTerminalOrders of them
+    const closed: number[] = [];
+    let live = 0;
     for (let i = 0; i < count; i++) {
-      const b = i * ORDER_W;
-      const orderId = num[b + OC_ID]!;
-      const acct = this.accounts.get(num[b + OC_ACCOUNT]!);
-      const sym = this.symbolList[num[b + OC_SYMBOL]!];
-      if (acct === undefined || sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: unknown account or symbol`);
-      const side = num[b + OC_SIDE]!;
-      const kind = num[b + OC_KIND]!;
-      const status = num[b + OC_STATUS]!;
-      const flags = num[b + OC_FLAGS]!;
-      const cid = clientOrderIds[i];
-      if (!Number.isSafeInteger(orderId) || orderId <= 0 || this.orders.get(orderId) >= 0) throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad or duplicate id`);
-      if ((side !== BUY && side !== SELL) || KIND_NAMES[kind] === undefined || STATUS_NAMES[status] === undefined || !(flags >= 0 && flags <= 7 && Number.isInteger(flags))) {
-        throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad side, kind, status or flags`);
-      }
-      if (typeof cid !== 'string') throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad client order id`);
-      const o = st.alloc();
-      st.d[(o << 4) + D_ID] = orderId;
-      st.setCid(o, cid, cidCode(cid));
-      st.i[(o << 5) + I_ACCT] = acct.idx;
-      st.i[(o << 5) + I_SYM] = sym.idx;
-      st.b[(o << 7) + B_SIDE] = side;
-      st.b[(o << 7) + B_KIND] = kind;
-      st.b[(o << 7) + B_BOOK_TYPE] = num[b + OC_BOOK_TYPE]!;
-      st.d[(o << 4) + D_PRICE] = num[b + OC_PRICE]!;
-      st.cold[(o << 1) + X_STOP_PRICE] = num[b + OC_STOP_PRICE]!;
-      st.d[(o << 4) + D_QTY] = num[b + OC_QTY]!;
-      st.d[(o << 4) + D_FILLED] = num[b + OC_FILLED]!;
-      st.d[(o << 4) + D_REMAINING] = num[b + OC_REMAINING]!;
-      st.d[(o << 4) + D_NOTIONAL] = num[b + OC_NOTIONAL]!;
-      st.d[(o << 4) + D_RES_PRICE] = num[b + OC_RES_PRICE]!;
-      st.d[(o << 4) + D_RESERVED] = num[b + OC_RESERVED]!;
-      st.b[(o << 7) + B_STATUS] = status;
-      st.i[(o << 5) + I_CODE] = num[b + OC_CODE]!;
-      st.cold[(o << 1) + X_CREATED_TS] = num[b + OC_CREATED_TS]!;
-      st.d[(o << 4) + D_UPDATED_TS] = num[b + OC_UPDATED_TS]!;
-      st.d[(o << 4) + D_LAST_SEQ] = num[b + OC_LAST_SEQ]!;
-      const live = (flags & OF_LIVE) !== 0;
-      st.b[(o << 7) + B_FLAGS] = (live ? F_LIVE : 0) | ((flags & OF_PENDING_STOP) !== 0 ? F_PENDING_STOP : 0) | ((flags & OF_POST_ONLY) !== 0 ? F_POST_ONLY : 0);
-      this.orders.set(orderId, o);
-      this.byCid.insert(o);
-      if (live) acct.linkLive(st, o);
+      if ((num[i * ORDER_W + OC_FLAGS]! & OF_LIVE) !== 0) live++;
+      else closed.push(i);
     }
-    for (const as of snap.accounts) {
-      const a = this.accounts.get(as.accountId)!;
-      for (const id of as.terminal) {
-        const o = this.orders.get(id);
-        if (o < 0) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: unknown terminal order ${id}`);
-        const evicted = a.retainTerminal(o, this.keepTerminal);
-        if (evicted !== NIL) this.forget(evicted);
-      }
+    if (live > st.maxSlots) throw new AurexError(Code.INVALID_ARGUMENT, `snapshot orders: ${live} live orders, more than maxKnownOrders ${st.maxSlots}`);
+    st.reserve(live);
+    this.byCid.reserve(live + Math.min(closed.length, this.keepTerminal));
+    for (let i = 0; i < count; i++) if ((num[i * ORDER_W + OC_FLAGS]! & OF_LIVE) !== 0) this.restoreOrder(num, i, clientOrderIds[i]);
+    closed.sort((x, y) => num[x * ORDER_W + OC_LAST_SEQ]! - num[y * ORDER_W + OC_LAST_SEQ]! || num[x * ORDER_W + OC_ID]! - num[y * ORDER_W + OC_ID]!);
+    for (let k = Math.max(0, closed.length - this.keepTerminal); k < closed.length; k++) {
+      const i = closed[k]!;
+      this.closing[0] = this.restoreOrder(num, i, clientOrderIds[i]);
+      this.nClosing = 1;
+      this.archiveClosed();
     }
     snap.symbols.forEach((ss, i) => {
       const sym = this.symbolList[i]!;
@@ -1440,6 +1505,52 @@ export class Exchange {
         sym.addStop(o, this.store.b[(o << 7) + B_SIDE] === Side.BUY, this.store.cold[(o << 1) + X_STOP_PRICE]!);
       }
     });
+  }
+
+  /** Order `i` of a snapshot's columns into a new live-store slot (indexed by id and client id); returns the slot. */
+  private restoreOrder(num: Float64Array, i: number, cid: string | undefined): number {
+    const st = this.store;
+    const b = i * ORDER_W;
+    const orderId = num[b + OC_ID]!;
+    const acct = this.accounts.get(num[b + OC_ACCOUNT]!);
+    const sym = this.symbolList[num[b + OC_SYMBOL]!];
+    if (acct === undefined || sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: unknown account or symbol`);
+    const side = num[b + OC_SIDE]!;
+    const kind = num[b + OC_KIND]!;
+    const status = num[b + OC_STATUS]!;
+    const flags = num[b + OC_FLAGS]!;
+    if (!Number.isSafeInteger(orderId) || orderId <= 0 || this.orders.get(orderId) !== -1) throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad or duplicate id`);
+    if ((side !== BUY && side !== SELL) || KIND_NAMES[kind] === undefined || STATUS_NAMES[status] === undefined || !(flags >= 0 && flags <= 7 && Number.isInteger(flags))) {
+      throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad side, kind, status or flags`);
+    }
+    if (typeof cid !== 'string') throw new AurexError(Code.INVALID_ARGUMENT, `order ${orderId}: bad client order id`);
+    const o = st.alloc();
+    st.d[(o << 4) + D_ID] = orderId;
+    st.setCid(o, cid, cidCode(cid));
+    st.i[(o << 5) + I_ACCT] = acct.idx;
+    st.i[(o << 5) + I_SYM] = sym.idx;
+    st.b[(o << 7) + B_SIDE] = side;
+    st.b[(o << 7) + B_KIND] = kind;
+    st.b[(o << 7) + B_BOOK_TYPE] = num[b + OC_BOOK_TYPE]!;
+    st.d[(o << 4) + D_PRICE] = num[b + OC_PRICE]!;
+    st.cold[(o << 1) + X_STOP_PRICE] = num[b + OC_STOP_PRICE]!;
+    st.d[(o << 4) + D_QTY] = num[b + OC_QTY]!;
+    st.d[(o << 4) + D_FILLED] = num[b + OC_FILLED]!;
+    st.d[(o << 4) + D_REMAINING] = num[b + OC_REMAINING]!;
+    st.d[(o << 4) + D_NOTIONAL] = num[b + OC_NOTIONAL]!;
+    st.d[(o << 4) + D_RES_PRICE] = num[b + OC_RES_PRICE]!;
+    st.d[(o << 4) + D_RESERVED] = num[b + OC_RESERVED]!;
+    st.b[(o << 7) + B_STATUS] = status;
+    st.i[(o << 5) + I_CODE] = num[b + OC_CODE]!;
+    st.cold[(o << 1) + X_CREATED_TS] = num[b + OC_CREATED_TS]!;
+    st.d[(o << 4) + D_UPDATED_TS] = num[b + OC_UPDATED_TS]!;
+    st.d[(o << 4) + D_LAST_SEQ] = num[b + OC_LAST_SEQ]!;
+    const live = (flags & OF_LIVE) !== 0;
+    st.b[(o << 7) + B_FLAGS] = (live ? F_LIVE : 0) | ((flags & OF_PENDING_STOP) !== 0 ? F_PENDING_STOP : 0) | ((flags & OF_POST_ONLY) !== 0 ? F_POST_ONLY : 0);
+    this.orders.set(orderId, o);
+    this.byCid.insert(o);
+    if (live) acct.linkLive(st, o);
+    return o;
   }
 
   /**

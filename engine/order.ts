@@ -6,15 +6,18 @@
  * collector the biggest single cost of the order path. An OrderView object is
  * built only when a result, report or query needs one. See docs/engine.md.
  *
- * Slots are reused after an order is forgotten (evicted from the terminal
- * retention), so a slot is only meaningful while its order is known; order ids
- * stay the stable handle (OrderTable maps id -> slot).
+ * The exchange keeps two stores: live orders (a slot is freed when its order
+ * closes and reused, most recently freed first, so the rows in use stay in
+ * cache) and the terminal-order archive (a ring of closed orders' final rows in
+ * close order). A slot is only meaningful while its order is there; order ids
+ * stay the stable handle (OrderTable maps id -> slot or archive position).
  */
 import { AurexError, Code } from './codes.ts';
 import type { ExecKind, OrderKind, OrderStatus, OrderView, Side } from './types.ts';
 import type { Account } from './accounts.ts';
 import type { SymbolEngine } from './symbol-engine.ts';
 import { cidText } from './client-id-code.ts';
+import { bigBuffer } from './big-buffer.ts';
 
 /*
  * The engine's enum codes. Each table lives here only: the order rows, the
@@ -215,6 +218,9 @@ export class OrderStore {
       if (this.top >= this.maxSlots) throw new AurexError(Code.BOOK_FULL, `order store full (${this.maxSlots} orders)`);
       if (this.top === this.cap) this.grow(Math.min(this.cap * 2, MAX_ORDER_SLOTS));
       s = this.top++;
+      // pushed as slots are first used, never assigned past the end: a holey array
+      // of a million would turn into a dictionary
+      if (s === this.cid.length) this.cid.push('');
     }
     this.d[(s << 4) + D_HIST_CID] = -1;
     return s;
@@ -241,6 +247,26 @@ export class OrderStore {
     return t;
   }
 
+  /**
+   * Copies order `o` of `src` (its whole row, cold fields and client id) into
+   * slot `p` of this store: the terminal-order archive takes a closed order's
+   * final record this way.
+   */
+  copyFrom(src: OrderStore, o: number, p: number): void {
+    const sd = src.d;
+    const dd = this.d;
+    const a = o << 4;
+    const b = p << 4;
+    // the row is ROW_BYTES = 16 float64s, whatever view wrote its fields
+    for (let k = 0; k < 16; k++) dd[b + k] = sd[a + k]!;
+    this.cold[p << 1] = src.cold[o << 1]!;
+    this.cold[(p << 1) + 1] = src.cold[(o << 1) + 1]!;
+    const c = dd[b + D_CID]!;
+    this.cid[p] = c !== c ? src.cid[o]! : '';
+    const k = p & TEXT_CACHE_MASK;
+    if (this.textTag[k] === p + 1) this.textTag[k] = 0;
+  }
+
   release(s: number): void {
     if (this.d[(s << 4) + D_CID] !== this.d[(s << 4) + D_CID]) this.cid[s] = '';
     if (this.textTag[s & TEXT_CACHE_MASK] === s + 1) this.textTag[s & TEXT_CACHE_MASK] = 0;
@@ -256,16 +282,15 @@ export class OrderStore {
   }
 
   private grow(cap: number): void {
-    const buf = new ArrayBuffer(cap * ROW_BYTES);
+    const buf = bigBuffer(cap * ROW_BYTES);
     new Uint8Array(buf).set(this.b);
-    this.d = new Float64Array(buf);
-    this.i = new Int32Array(buf);
-    this.b = new Uint8Array(buf);
-    const cold = new Float64Array(cap << 1);
+    this.d = new Float64Array(buf, 0, cap << 4);
+    this.i = new Int32Array(buf, 0, cap << 5);
+    // cap * ROW_BYTES, not cap << 7: at MAX_ORDER_SLOTS that is 2^31, past an int32
+    this.b = new Uint8Array(buf, 0, cap * ROW_BYTES);
+    const cold = new Float64Array(bigBuffer(cap << 4), 0, cap << 1);
     cold.set(this.cold);
     this.cold = cold;
-    // pushed, never assigned past the end: a holey array of a million would turn into a dictionary
-    for (let k = this.cid.length; k < cap; k++) this.cid.push('');
     const free = new Int32Array(cap);
     free.set(this.freeList);
     this.freeList = free;

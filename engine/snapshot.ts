@@ -146,8 +146,12 @@ export interface AccountSnapshot {
   execSeq: number;
   rateWindowStart: number;
   rateCount: number;
-  /** Retained terminal order ids, oldest first. */
-  terminal: number[];
+  /**
+   * Snapshots before the terminal-order archive listed the account's retained
+   * terminal orders here; ignored (the archive's order follows from the orders'
+   * close seq and id), never written.
+   */
+  terminal?: number[];
   /**
    * Retained trades, oldest first, as rows of TRADE_W float64s
    * (engine/trade-log.ts: tradeId, seq, ts, price, qty, buyOrderId,

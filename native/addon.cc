@@ -12,12 +12,15 @@
 // on every call cost ~40% of the per-call entry points. NativeBook registers
 // only fixed-length arrays it creates itself (never resizable ones).
 #include <node_api.h>
+#include <sys/mman.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
 #include "book.h"
 #include "codes.h"
+#include "huge-alloc.h"
 
 namespace {
 
@@ -462,6 +465,48 @@ napi_value Codes(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+// hugeBuffer(bytes) -> ArrayBuffer | null: zeroed memory for the engine's big
+// typed arrays (order rows, the terminal archive, the client-id table), mapped
+// 2 MiB aligned and advised for transparent huge pages. On this kind of VM a
+// first touch of a 4 KiB page costs microseconds and every cold access into a
+// 100+ MB table is also a TLB miss; a huge page is one fault and one TLB entry
+// for 512 of them. Unmapped when the buffer is collected. null when the size is
+// out of range or the mapping fails (the caller falls back to an ArrayBuffer).
+void FreeHuge(napi_env env, void* data, void* hint) {
+  (void)env;
+  munmap(data, static_cast<size_t>(reinterpret_cast<uintptr_t>(hint)));
+}
+
+napi_value HugeBuffer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value nul;
+  CHECK(napi_get_null(env, &nul));
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  double want = 0;
+  if (argc < 1 || napi_get_value_double(env, argv[0], &want) != napi_ok) return nul;
+  // 1 byte .. 64 GiB; the caller passes whole rows, validated
+  if (!(want >= 1 && want <= 68719476736.0)) return nul;
+  const size_t huge = aurex::HUGE_PAGE;
+  const size_t bytes = (static_cast<size_t>(want) + huge - 1) & ~(huge - 1);
+  void* raw = mmap(nullptr, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return nul;
+  const uintptr_t r = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t a = (r + huge - 1) & ~(static_cast<uintptr_t>(huge) - 1);
+  // keep exactly [a, a + bytes): unmap the unaligned head and the tail
+  if (a > r) munmap(raw, a - r);
+  if (r + huge > a) munmap(reinterpret_cast<void*>(a + bytes), r + huge - a);
+#ifdef MADV_HUGEPAGE
+  madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);
+#endif
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, reinterpret_cast<void*>(a), bytes, FreeHuge, reinterpret_cast<void*>(bytes), &ab) != napi_ok) {
+    munmap(reinterpret_cast<void*>(a), bytes);
+    return nul;
+  }
+  return ab;
+}
+
 void FinalizeState(napi_env env, void* data, void* hint) {
   (void)env;
   (void)hint;
@@ -483,6 +528,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"bestAsk", BestAsk},     {"bestQty", BestQty},       {"depth", Depth},         {"orderInfo", OrderInfo},
       {"orderCount", OrderCount}, {"snapshot", Snapshot},   {"restore", Restore},     {"stateHash", StateHash},
       {"snapshotInto", SnapshotInto}, {"memoryUsage", MemoryUsage}, {"codes", Codes}, {"check", Check},
+      {"hugeBuffer", HugeBuffer},
   };
   for (const Fn& f : fns) {
     napi_value fn;

@@ -1,13 +1,14 @@
 /**
  * The client-id index (engine/client-id-index.ts) against a Map model: random
- * inserts, removals and lookups over a few accounts and a small key space, so
+ * inserts, moves to the terminal archive (retarget), removals of live and
+ * archived entries, and lookups over a few accounts and a small key space, so
  * that probe runs collide, wrap around the table's end, are shifted back by
  * removals, and the table resizes several times. The engine's invariant
  * streams use the index too, but with few removals next to each other.
  */
 import { expect } from 'chai';
 import { Account } from '../engine/accounts.ts';
-import { ClientIdIndex, cidHash } from '../engine/client-id-index.ts';
+import { archPos, archRef, ClientIdIndex, cidHash } from '../engine/client-id-index.ts';
 import { I_ACCT, OrderStore } from '../engine/order.ts';
 import { Prng } from '../bench/lib/workload.ts';
 import { cidCode, codeHash } from '../engine/client-id-code.ts';
@@ -16,12 +17,14 @@ describe('20 engine: client-id index', () => {
   it('agrees with a Map under random inserts, removals and lookups (resizes, collisions, wrap-around)', () => {
     const accounts = [1, 2, 7].map((id, idx) => new Account(id, idx, 0, 0));
     const store = new OrderStore(accounts, [], 4);
-    const index = new ClientIdIndex(store);
+    const arch = new OrderStore(accounts, [], 4);
+    const index = new ClientIdIndex(store, arch);
     const model = new Map<string, number>();
     const rnd = new Prng(2026_12_02);
     const key = (a: number, cid: string): string => `${a}/${cid}`;
     let finds = 0;
     let hits = 0;
+    let moved = 0;
     for (let step = 0; step < 130_000; step++) {
       const ai = rnd.int(accounts.length);
       const acct = accounts[ai]!;
@@ -36,8 +39,8 @@ describe('20 engine: client-id index', () => {
       const found = index.find(acct.id, cid);
       finds++;
       expect(found, `find ${k} at step ${step}`).to.equal(model.get(k) ?? -1);
-      if (found >= 0) hits++;
-      if (found < 0 && r < 6 && (!phase1 || model.size < 500)) {
+      if (found !== -1) hits++;
+      if (found === -1 && r < 6 && (!phase1 || model.size < 500)) {
         const s = store.alloc();
         store.i[(s << 5) + I_ACCT] = ai;
         store.setCid(s, cid, cidCode(cid));
@@ -45,10 +48,19 @@ describe('20 engine: client-id index', () => {
         if (r < 3) index.insertAfterMiss(s);
         else index.insert(s);
         model.set(k, s);
-      } else if (found >= 0 && r < 4) {
+      } else if (found !== -1 && r < 4) {
         index.remove(found);
-        store.release(found);
+        if (found >= 0) store.release(found);
+        else arch.release(archPos(found));
         model.delete(k);
+      } else if (found >= 0 && r < 7) {
+        // the order closes: its record moves to the archive, the entry follows it
+        const p = arch.alloc();
+        arch.copyFrom(store, found, p);
+        index.retarget(found, archRef(p));
+        store.release(found);
+        model.set(k, archRef(p));
+        moved++;
       }
       expect(index.size).to.equal(model.size);
     }
@@ -60,12 +72,14 @@ describe('20 engine: client-id index', () => {
     expect(hits).to.be.greaterThan(finds / 10);
     expect(finds - hits).to.be.greaterThan(finds / 10);
     expect(model.size).to.be.greaterThan(1024);
+    expect(moved).to.be.greaterThan(1000);
+    expect([...model.values()].filter((r) => r <= -2).length, 'archived entries at the end').to.be.greaterThan(100);
   });
 
   it('a removal moves back an entry whose probe run wrapped past the table end, from its own home bucket', () => {
     const accounts = [new Account(5, 0, 0, 0)];
     const store = new OrderStore(accounts, [], 4);
-    const index = new ClientIdIndex(store);
+    const index = new ClientIdIndex(store, new OrderStore(accounts, [], 4));
     // three ids whose home is the last bucket of the first 1,024: the 2nd and 3rd wrap to buckets 0 and 1
     // (ids with a '.' have no numeric code: they hash by their text)
     const last: string[] = [];
@@ -104,8 +118,10 @@ describe('20 engine: client-id index', () => {
       }
       expect(pair, 'a colliding pair').to.not.equal(undefined);
       const [a, b] = pair!;
-      const store = new OrderStore([new Account(5, 0, 0, 0)], [], 4);
-      const index = new ClientIdIndex(store);
+      const accounts = [new Account(5, 0, 0, 0)];
+      const store = new OrderStore(accounts, [], 4);
+      const arch = new OrderStore(accounts, [], 4);
+      const index = new ClientIdIndex(store, arch);
       const put = (cid: string): number => {
         const s = store.alloc();
         store.i[(s << 5) + I_ACCT] = 0;
@@ -118,9 +134,16 @@ describe('20 engine: client-id index', () => {
       const sb = put(b);
       expect(index.find(5, a)).to.equal(sa);
       expect(index.find(5, b)).to.equal(sb);
+      // one of them closes and moves to the archive: still told apart
+      const p = arch.alloc();
+      arch.copyFrom(store, sb, p);
+      index.retarget(sb, archRef(p));
+      store.release(sb);
+      expect(index.find(5, a)).to.equal(sa);
+      expect(index.find(5, b)).to.equal(archRef(p));
       index.remove(sa);
       expect(index.find(5, a)).to.equal(-1);
-      expect(index.find(5, b)).to.equal(sb);
+      expect(index.find(5, b)).to.equal(archRef(p));
     });
   }
 });

@@ -206,7 +206,7 @@ for (const book of impls) {
         h.sound();
       });
 
-      it('the exchange-wide limit of known orders (maxKnownOrders): BOOK_FULL before any reservation, room again once an order is forgotten', () => {
+      it('the exchange-wide limit of live orders (maxKnownOrders): BOOK_FULL before any reservation, room again once an order closes', () => {
         const k = new Harness({ book, maxKnownOrders: 3, retainTerminalOrders: 0 });
         k.account(1, 1_000_000_000, { AAA: 1_000 });
         k.account(2, 1_000_000_000, { AAA: 1_000 });
@@ -217,7 +217,7 @@ for (const book of impls) {
         expect(full.order).to.deep.include({ orderId: 0, status: 'REJECTED', code: Code.BOOK_FULL }); // a risk reject: no id consumed
         expect(k.ex.account(2)).to.deep.equal(before); // nothing reserved
         k.sound();
-        // a cancel frees the slot (retention 0): the next order fits, and the refused client id is free
+        // a cancel frees the live slot: the next order fits, and the refused client id is free
         const victim = k.ex.openOrders(1)[0]!;
         expect(k.run({ type: 'cancel', accountId: 1, orderId: victim.orderId }).code).to.equal(Code.OK);
         expect(k.order(2, { side: 'SELL', qty: 5, price: 10_500, clientOrderId: 'over' }).code).to.equal(Code.OK);

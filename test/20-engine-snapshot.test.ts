@@ -587,7 +587,7 @@ describe('20 engine: trade history (exchange-wide trade log)', () => {
             expect(ex.snapshot().accounts.find((s) => s.accountId === a)!.trades.length).to.equal(want.length * 13);
             const o = want[want.length - 1];
             const own = o === undefined ? 0 : o.buyAccountId === a ? o.buyOrderId : o.sellOrderId;
-            // an order's trades while the order is known (terminal ones are evicted after 6)
+            // an order's trades while the order is known (terminal ones are forgotten after 6 exchange-wide)
             if (own !== 0 && ex.getOrder(a, { orderId: own }) !== undefined) {
               expect(ex.orderTrades(own, a)).to.deep.equal(want.filter((t) => t.buyOrderId === own || t.sellOrderId === own));
               byOrder++;

@@ -152,7 +152,7 @@ async function engineCase(w: MarketWorkload, runs: number): Promise<Measured> {
     for (let i = 0; i < n; i++) {
       const o = i * OP_STRIDE;
       if (w.ops[o + OP_KIND] === OpKind.CANCEL) continue;
-      // orders beyond the per-account terminal retention are no longer queryable: only a different id is a mismatch
+      // orders beyond the exchange-wide terminal retention are no longer queryable: only a different id is a mismatch
       const id = w.ops[o + OP_ID]!;
       const v = core.getOrder(w.ops[o + OP_ACCOUNT]!, { clientOrderId: `c${id}` });
       if (v === undefined) evicted++;

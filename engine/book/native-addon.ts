@@ -31,6 +31,8 @@ export interface AurexBookAddon {
   memoryUsage(h: number): number;
   codes(): Record<string, number>;
   check(h: number): string | null;
+  /** Zeroed memory, 2 MiB aligned and advised for transparent huge pages (engine/big-buffer.ts); null when refused. */
+  hugeBuffer(bytes: number): ArrayBuffer | null;
 }
 
 export const ADDON_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release', 'aurex_book.node');

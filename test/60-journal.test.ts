@@ -11,10 +11,17 @@ import {
   JOURNAL_VERSION_V1,
   journalFileName,
   listJournalFiles,
+  checkRecord,
+  MAX_RECORD_BYTES,
+  MIN_RECORD_BYTES,
   RECORD_HEADER_BYTES,
+  verifiedRecords,
   writeCommitRecord,
   writeFileHeader,
 } from '../engine/journal/journal-format.ts';
+import { nativeAvailable } from '../engine/book-factory.ts';
+import { loadAddon } from '../engine/book/native-addon.ts';
+import { Prng } from '../bench/lib/workload.ts';
 import { JournalCursor } from '../engine/journal/journal-cursor.ts';
 import { readJournal, readJournalFile, scanRecords, JournalCorruptError } from '../engine/journal/journal-reader.ts';
 import { JournalWriter } from '../engine/journal/journal-writer.ts';
@@ -42,6 +49,53 @@ describe('60 journal: codec, CRC, writer, reader', () => {
     // long input crosses the 8-byte fast path: equal to the byte-at-a-time continuation
     const long = Buffer.from(Array.from({ length: 1001 }, (_, i) => (i * 31) & 0xff));
     expect(crc32c(long)).to.equal(crc32c(long, 500, 1001, crc32c(long, 0, 500)));
+  });
+
+  it('the native record check (verifiedRecords) vouches for exactly the prefix the TypeScript check accepts, under random damage', () => {
+    // without the addon (not built) it vouches for nothing, and checkRecord checks every checksum itself
+    const native = nativeAvailable();
+    const rnd = new Prng(2026_12_02);
+    let damaged = 0;
+    for (let round = 0; round < 400; round++) {
+      // records of random lengths (some payloads long enough for the 8-byte path, some odd)
+      const parts: Buffer[] = [];
+      const starts: number[] = [];
+      let at = 0;
+      const n = 1 + rnd.int(40);
+      for (let i = 0; i < n; i++) {
+        const len = MIN_RECORD_BYTES + rnd.int(rnd.chance(0.1) ? 3000 : 80);
+        const rec = Buffer.alloc(RECORD_HEADER_BYTES + len);
+        for (let k = RECORD_HEADER_BYTES; k < rec.length; k++) rec[k] = rnd.int(256);
+        rec.writeUInt32LE(len, 0);
+        rec.writeUInt32LE(crc32c(rec, RECORD_HEADER_BYTES, rec.length), 4);
+        parts.push(rec);
+        starts.push(at);
+        at += rec.length;
+      }
+      const buf = Buffer.concat(parts);
+      // damage: a flipped bit anywhere, a bad length, or a cut
+      const what = rnd.int(4);
+      let limit = buf.length;
+      if (what === 1) buf[rnd.int(buf.length)] ^= 1 << rnd.int(8);
+      else if (what === 2) buf.writeUInt32LE(rnd.chance(0.5) ? MAX_RECORD_BYTES + 1 + rnd.int(10) : rnd.int(MIN_RECORD_BYTES), starts[rnd.int(n)]!);
+      else if (what === 3) limit = rnd.int(buf.length + 1);
+      // the plain walk: the first record checkRecord refuses (checksum computed in TypeScript)
+      let p = 0;
+      for (;;) {
+        const end = checkRecord(buf, p, limit);
+        if (end < 0) break;
+        p = end;
+      }
+      if (p < limit) damaged++;
+      expect(verifiedRecords(buf, 0, limit), `round ${round}`).to.equal(native ? p : 0);
+    }
+    expect(damaged).to.be.greaterThan(100);
+    expect(verifiedRecords(Buffer.alloc(0), 0)).to.equal(0);
+    if (!native) return;
+    // arguments the addon refuses rather than reading out of bounds
+    const a = loadAddon();
+    expect(() => a.crc32cVerify(Buffer.alloc(8), 0, 9, MIN_RECORD_BYTES, MAX_RECORD_BYTES)).to.throw(RangeError);
+    expect(() => a.crc32cVerify(new Float64Array(2) as unknown as Uint8Array, 0, 8, MIN_RECORD_BYTES, MAX_RECORD_BYTES)).to.throw(TypeError);
   });
 
   it('encodes and decodes every Command variant exactly', () => {

@@ -33,6 +33,8 @@ export interface AurexBookAddon {
   check(h: number): string | null;
   /** Zeroed memory, 2 MiB aligned and advised for transparent huge pages (engine/big-buffer.ts); null when refused. */
   hugeBuffer(bytes: number): ArrayBuffer | null;
+  /** Where the first badly framed or mis-checksummed journal record at or after `from` starts (engine/journal/journal-format.ts verifiedRecords). */
+  crc32cVerify(bytes: Uint8Array, from: number, to: number, minLen: number, maxLen: number): number;
 }
 
 export const ADDON_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release', 'aurex_book.node');

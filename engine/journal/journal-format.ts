@@ -18,6 +18,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32c } from './crc32c.ts';
+import { loadAddon } from '../book/native-addon.ts';
+import { nativeAvailable } from '../book-factory.ts';
 
 export const JOURNAL_MAGIC = 0x314a5841; // "AXJ1" little-endian
 export const JOURNAL_VERSION = 2;
@@ -48,15 +50,46 @@ export const REC_BAD_CHECKSUM = -4;
  * sequence is then buf.readDoubleLE(p + RECORD_HEADER_BYTES + 1). The one
  * definition of "a valid record" for the reader, the cursor and the writer's reopen.
  */
-export function checkRecord(buf: Buffer, p: number, limit: number = buf.length): number {
+export function checkRecord(buf: Buffer, p: number, limit: number = buf.length, verifiedTo = 0): number {
   if (p + RECORD_HEADER_BYTES > limit) return REC_SHORT_HEADER;
   const len = buf.readUInt32LE(p);
   if (len < MIN_RECORD_BYTES || len > MAX_RECORD_BYTES) return REC_BAD_LENGTH;
   const start = p + RECORD_HEADER_BYTES;
   const end = start + len;
   if (end > limit) return REC_TRUNCATED;
-  if (crc32c(buf, start, end) !== buf.readUInt32LE(p + 4)) return REC_BAD_CHECKSUM;
+  // a record wholly below verifiedTo had its checksum verified already (verifiedRecords)
+  if (end > verifiedTo && crc32c(buf, start, end) !== buf.readUInt32LE(p + 4)) return REC_BAD_CHECKSUM;
   return end;
+}
+
+/**
+ * How far from `from` the records of buf[from, limit) are well-framed and carry
+ * the right checksum, checked by the native addon in one call (CRC-32C in
+ * hardware where the CPU has it: a 500k-record journal in a few ms instead of
+ * ~150 ms in TypeScript); `from` when the addon is not built. Only a prefix is
+ * vouched for: checkRecord still frames every record and checksums those past it.
+ */
+export function verifiedRecords(buf: Buffer, from: number, limit: number = buf.length): number {
+  const v = nativeVerify();
+  if (v === null || v === undefined || from >= limit) return from;
+  return v(buf, from, limit, MIN_RECORD_BYTES, MAX_RECORD_BYTES);
+}
+
+let verifyFn: ((b: Uint8Array, from: number, to: number, minLen: number, maxLen: number) => number) | null | undefined;
+
+function nativeVerify(): typeof verifyFn {
+  if (verifyFn === undefined) {
+    verifyFn = null;
+    if (process.env.AUREX_NATIVE_CRC !== '0' && nativeAvailable()) {
+      try {
+        const a = loadAddon();
+        if (typeof a.crc32cVerify === 'function') verifyFn = a.crc32cVerify;
+      } catch {
+        verifyFn = null;
+      }
+    }
+  }
+  return verifyFn;
 }
 
 /** Human-readable reason for a negative checkRecord() result at `p` (reported as offset `at`, default p). */

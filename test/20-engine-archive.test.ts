@@ -11,6 +11,8 @@ import { expect } from 'chai';
 import { AurexError, Code } from '../engine/codes.ts';
 import { Exchange, type ExchangeOptions } from '../engine/exchange.ts';
 import { nativeAvailable } from '../engine/book-factory.ts';
+import { loadAddon } from '../engine/book/native-addon.ts';
+import { bigBuffer } from '../engine/big-buffer.ts';
 import type { MarketConfig } from '../engine/symbols.ts';
 import type { Command, CommandResult, NewOrderCmd, OrderView } from '../engine/types.ts';
 
@@ -183,3 +185,26 @@ for (const book of impls) {
     });
   });
 }
+
+describe('20 engine: big-table buffers (engine/big-buffer.ts)', () => {
+  it('gives zeroed, writable memory of at least the size asked, on huge pages when the addon is built', () => {
+    for (const bytes of [1, 4096, (2 << 20) - 8, 2 << 20, (3 << 20) + 8, 17 << 20]) {
+      const b = bigBuffer(bytes);
+      expect(b.byteLength, String(bytes)).to.be.at.least(bytes);
+      const u = new Uint8Array(b);
+      // zero at the start, the middle and the end; written and read back
+      for (const at of new Set([0, u.length >> 1, u.length - 1])) {
+        expect(u[at]).to.equal(0);
+        u[at] = 0xa5;
+        expect(u[at]).to.equal(0xa5);
+      }
+    }
+    if (!nativeAvailable()) return;
+    const huge = loadAddon().hugeBuffer;
+    const h = huge(3 << 20)!;
+    expect(h.byteLength).to.equal(4 << 20); // whole 2 MiB pages
+    expect(new Float64Array(h).every((x) => x === 0)).to.equal(true);
+    // sizes the addon refuses: null, never a throw or a bad mapping
+    for (const bad of [0, -1, Number.NaN, 2 ** 40, '8' as unknown as number]) expect(huge(bad), String(bad)).to.equal(null);
+  });
+});

@@ -2,6 +2,7 @@
  * Loads build/Release/aurex_book.node (built by `npm run build:addon`) once per
  * process and types its plain-function surface (native/addon.cc).
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,4 +52,20 @@ export function loadAddon(): AurexBookAddon {
     }
   }
   return addon;
+}
+
+/**
+ * The addon's function `name` when the addon is built and loads, else null:
+ * for optional accelerations (huge-page buffers, journal checksums) whose
+ * callers fall back to TypeScript. Environment variable `off` set to '0' turns
+ * it off (measurements, tests of the fallback).
+ */
+export function optionalAddonFunction<K extends keyof AurexBookAddon>(name: K, off: string): AurexBookAddon[K] | null {
+  if (process.env[off] === '0' || !fs.existsSync(ADDON_PATH)) return null;
+  try {
+    const f = loadAddon()[name];
+    return typeof f === 'function' ? f : null;
+  } catch {
+    return null;
+  }
 }

@@ -18,8 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32c } from './crc32c.ts';
-import { loadAddon } from '../book/native-addon.ts';
-import { nativeAvailable } from '../book-factory.ts';
+import { optionalAddonFunction } from '../book/native-addon.ts';
 
 export const JOURNAL_MAGIC = 0x314a5841; // "AXJ1" little-endian
 export const JOURNAL_VERSION = 2;
@@ -65,32 +64,17 @@ export function checkRecord(buf: Buffer, p: number, limit: number = buf.length, 
 /**
  * How far from `from` the records of buf[from, limit) are well-framed and carry
  * the right checksum, checked by the native addon in one call (CRC-32C in
- * hardware where the CPU has it: a 500k-record journal in a few ms instead of
- * ~150 ms in TypeScript); `from` when the addon is not built. Only a prefix is
+ * hardware where the CPU has it: a 500k-record, 34.5 MB journal in a few ms
+ * instead of ~50 ms in TypeScript); `from` when the addon is not built. Only a prefix is
  * vouched for: checkRecord still frames every record and checksums those past it.
  */
 export function verifiedRecords(buf: Buffer, from: number, limit: number = buf.length): number {
-  const v = nativeVerify();
-  if (v === null || v === undefined || from >= limit) return from;
-  return v(buf, from, limit, MIN_RECORD_BYTES, MAX_RECORD_BYTES);
+  if (verifyFn === undefined) verifyFn = optionalAddonFunction('crc32cVerify', 'AUREX_NATIVE_CRC');
+  if (verifyFn === null || from >= limit) return from;
+  return verifyFn(buf, from, limit, MIN_RECORD_BYTES, MAX_RECORD_BYTES);
 }
 
 let verifyFn: ((b: Uint8Array, from: number, to: number, minLen: number, maxLen: number) => number) | null | undefined;
-
-function nativeVerify(): typeof verifyFn {
-  if (verifyFn === undefined) {
-    verifyFn = null;
-    if (process.env.AUREX_NATIVE_CRC !== '0' && nativeAvailable()) {
-      try {
-        const a = loadAddon();
-        if (typeof a.crc32cVerify === 'function') verifyFn = a.crc32cVerify;
-      } catch {
-        verifyFn = null;
-      }
-    }
-  }
-  return verifyFn;
-}
 
 /** Human-readable reason for a negative checkRecord() result at `p` (reported as offset `at`, default p). */
 export function recordFault(buf: Buffer, p: number, fault: number, at: number = p): string {

@@ -197,7 +197,7 @@ export interface ExchangeOptions {
 }
 
 /** ExchangeOptions.retainTerminalOrders by default. */
-const DEFAULT_RETAIN_TERMINAL = 1 << 20;
+export const DEFAULT_RETAIN_TERMINAL = 1 << 20;
 
 /** Largest ExchangeOptions.execHistory / execLogRows / retainTrades / tradeLogRows. */
 const MAX_LOG_ROWS = 1 << 26;

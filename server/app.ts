@@ -36,6 +36,7 @@ import { Metrics, instrumentExchange } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { pinEngineOptions } from './engine-options.ts';
+import { DEFAULT_RETAIN_TERMINAL } from '../engine/exchange.ts';
 
 export interface StartOptions {
   logger: Logger;
@@ -162,7 +163,14 @@ export class AurexServer {
       market: loadMarketConfig(cfg.symbolsFile),
       // The engine's own cap is a backstop behind the gateways' per-account rate limit.
       maxOrdersPerSecond: Math.max(cfg.ordersPerSecond * 2, 10_000),
+      retainTerminalOrders: DEFAULT_RETAIN_TERMINAL,
     });
+    if (pinned.legacyRetention) {
+      log.warn(
+        { file: pinned.file },
+        'this state was created when terminal orders were retained per account (1,024 each): it recovers and continues with the exchange-wide window (retainTerminalOrders); a replay differs only where a client reused a client order id the old window had forgotten',
+      );
+    }
     if (pinned.differs) {
       log.warn(
         { file: pinned.file },

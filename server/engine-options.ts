@@ -1,6 +1,7 @@
 /**
  * The engine options that decide how journaled commands replay (the symbol
- * configuration and the engine's own order-rate cap) are part of the state, not
+ * configuration, the engine's own order-rate cap, and how many terminal orders
+ * it retains: a client id is a duplicate only while its order is retained) are part of the state, not
  * of the process configuration: replaying the same journal under other options
  * could reject an order that was acknowledged. So they are recorded in the data
  * directory when the state is created and every later start recovers with the
@@ -11,10 +12,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validateMarketConfig, type MarketConfig } from '../engine/symbols.ts';
 import { AurexError, Code } from '../engine/codes.ts';
+import { DEFAULT_RETAIN_TERMINAL } from '../engine/exchange.ts';
+import { MAX_ORDER_SLOTS } from '../engine/order.ts';
 
 export interface EngineOptions {
   market: MarketConfig;
   maxOrdersPerSecond: number;
+  /** Terminal orders retained exchange-wide (ExchangeOptions.retainTerminalOrders). */
+  retainTerminalOrders: number;
 }
 
 export interface PinnedOptions {
@@ -23,6 +28,13 @@ export interface PinnedOptions {
   recorded: boolean;
   /** True when the configured options differ from the recorded ones (which win). */
   differs: boolean;
+  /**
+   * True for a state recorded before retention was part of it (per-account
+   * retention of 1,024 terminal orders): it recovers under the exchange-wide
+   * window, which can differ only for a client id reused after the old window had
+   * forgotten it.
+   */
+  legacyRetention: boolean;
   file: string;
 }
 
@@ -39,9 +51,9 @@ export function pinEngineOptions(dataDir: string, configured: EngineOptions): Pi
     const tmp = `${file}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(configured, null, 2) + '\n');
     fs.renameSync(tmp, file);
-    return { options: configured, recorded: false, differs: false, file };
+    return { options: configured, recorded: false, differs: false, legacyRetention: false, file };
   }
-  let raw: { market?: unknown; maxOrdersPerSecond?: unknown };
+  let raw: { market?: unknown; maxOrdersPerSecond?: unknown; retainTerminalOrders?: unknown };
   try {
     raw = JSON.parse(text);
   } catch (e) {
@@ -49,7 +61,12 @@ export function pinEngineOptions(dataDir: string, configured: EngineOptions): Pi
   }
   const rate = raw.maxOrdersPerSecond;
   if (!Number.isSafeInteger(rate) || (rate as number) < 1) throw new AurexError(Code.INVALID_CONFIG, `AUREX_DATA_DIR: ${file}: bad maxOrdersPerSecond`);
-  const options: EngineOptions = { market: validateMarketConfig(raw.market), maxOrdersPerSecond: rate as number };
+  const legacyRetention = raw.retainTerminalOrders === undefined;
+  const keep = legacyRetention ? DEFAULT_RETAIN_TERMINAL : raw.retainTerminalOrders;
+  if (!Number.isSafeInteger(keep) || (keep as number) < 0 || (keep as number) > MAX_ORDER_SLOTS) {
+    throw new AurexError(Code.INVALID_CONFIG, `AUREX_DATA_DIR: ${file}: bad retainTerminalOrders`);
+  }
+  const options: EngineOptions = { market: validateMarketConfig(raw.market), maxOrdersPerSecond: rate as number, retainTerminalOrders: keep as number };
   const differs = JSON.stringify(options) !== JSON.stringify(configured);
-  return { options, recorded: true, differs, file };
+  return { options, recorded: true, differs, legacyRetention, file };
 }

@@ -92,19 +92,27 @@ describe('70 server: configuration', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aurex-pin-'));
     try {
       const market = loadMarketConfig();
-      const first = pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000 });
-      expect(first).to.include({ recorded: false, differs: false });
+      const first = pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000, retainTerminalOrders: 5_000 });
+      expect(first).to.include({ recorded: false, differs: false, legacyRetention: false });
       // Another configuration on the same state: the recorded options win, and the difference is reported.
       const fewer = { ...market, symbols: market.symbols.slice(0, 2) };
-      const again = pinEngineOptions(dir, { market: fewer, maxOrdersPerSecond: 50_000 });
-      expect(again).to.include({ recorded: true, differs: true });
+      const again = pinEngineOptions(dir, { market: fewer, maxOrdersPerSecond: 50_000, retainTerminalOrders: 7 });
+      expect(again).to.include({ recorded: true, differs: true, legacyRetention: false });
       expect(again.options.maxOrdersPerSecond).to.equal(10_000);
+      expect(again.options.retainTerminalOrders).to.equal(5_000);
       expect(again.options.market.symbols.map((x) => x.symbol)).to.deep.equal(market.symbols.map((x) => x.symbol));
-      expect(pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000 }).differs).to.equal(false);
-      fs.writeFileSync(first.file, '{"market": 1}');
-      expect(() => pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000 }))
-        .to.throw(AurexError)
-        .with.property('code', Code.INVALID_CONFIG);
+      expect(pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000, retainTerminalOrders: 5_000 }).differs).to.equal(false);
+      // a state recorded before retention was part of it: the exchange-wide default, flagged
+      fs.writeFileSync(first.file, JSON.stringify({ market, maxOrdersPerSecond: 10_000 }));
+      const legacy = pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000, retainTerminalOrders: 5_000 });
+      expect(legacy).to.include({ recorded: true, legacyRetention: true });
+      expect(legacy.options.retainTerminalOrders).to.equal(2 ** 20);
+      for (const bad of ['{"market": 1}', JSON.stringify({ market, maxOrdersPerSecond: 10_000, retainTerminalOrders: -1 }), JSON.stringify({ market, maxOrdersPerSecond: 10_000, retainTerminalOrders: '5' })]) {
+        fs.writeFileSync(first.file, bad);
+        expect(() => pinEngineOptions(dir, { market, maxOrdersPerSecond: 10_000, retainTerminalOrders: 5_000 }), bad)
+          .to.throw(AurexError)
+          .with.property('code', Code.INVALID_CONFIG);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -723,7 +723,15 @@ export class Exchange {
     const c = this.closing;
     const n = this.nClosing;
     this.nClosing = 0;
-    // insertion sort by order id: a command closes one to a few orders
+    // by order id: usually one to a few orders (insertion sort); a sweep or a mass
+    // cancel can close thousands, in any id order (a sort, not quadratic time)
+    if (n > 32) {
+      const ids = new Float64Array(n);
+      for (let k = 0; k < n; k++) ids[k] = st.d[(c[k]! << 4) + D_ID]!;
+      const order = Array.from({ length: n }, (_, k) => k).sort((x, y) => ids[x]! - ids[y]!);
+      const sorted = order.map((k) => c[k]!);
+      for (let k = 0; k < n; k++) c[k] = sorted[k]!;
+    }
     for (let k = 1; k < n; k++) {
       const o = c[k]!;
       const id = st.d[(o << 4) + D_ID]!;

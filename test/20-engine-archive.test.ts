@@ -147,6 +147,25 @@ for (const book of impls) {
       b.ex.close();
     });
 
+    it('a sweep that closes many makers in reverse id order (past the insertion-sort size) archives them by id too', () => {
+      const r = new Run({ book, retainTerminalOrders: 10 });
+      r.account(1);
+      r.account(2);
+      const makers: number[] = [];
+      for (let i = 0; i < 60; i++) makers.push(r.order(1, `m${i}`, { side: 'SELL', price: 10_600 - i * 10 }).order!.orderId);
+      const sweep = r.order(2, 'big', { side: 'BUY', price: 10_600, qty: 60 });
+      expect(sweep.trades!.map((t) => t.sellOrderId)).to.deep.equal([...makers].reverse());
+      // 61 closed in one command, 10 kept: the 9 highest maker ids and the sweep itself
+      const kept = [...makers.slice(51), sweep.order!.orderId];
+      for (const id of [...makers, sweep.order!.orderId]) expect(r.ex.orderById(id) !== undefined, `order ${id}`).to.equal(kept.includes(id));
+      r.sound();
+      const copy = new Exchange({ market: TEST_MARKET, maxOrdersPerSecond: 1e6, book, retainTerminalOrders: 10 });
+      copy.restore(r.ex.snapshot());
+      expect(copy.stateHash()).to.equal(r.ex.stateHash());
+      copy.close();
+      r.ex.close();
+    });
+
     it('a restore into a smaller archive keeps the newest closed orders: the state of an exchange that ran with that retention', () => {
       const stream = (r: Run): void => {
         r.account(1);

@@ -7,7 +7,7 @@
  * own fields (account, code or text). No Map, no object per entry:
  * the string-keyed Map used before was ~20% of the order path.
  *
- * A reference (see orderRef) is a live order's slot (>= 0) or a closed order's
+ * A reference is a live order's slot (>= 0) or a closed order's
  * position in the terminal archive (archRef(p) = -2 - p, <= -2); -1 is "none".
  */
 import { cidCode, codeHash } from './client-id-code.ts';
@@ -81,7 +81,7 @@ export class ClientIdIndex {
       if (t[2 * b + 1] === h) {
         const r = v - 1;
         const S = r >= 0 ? st : this.archive;
-        const s = r >= 0 ? r : -2 - r;
+        const s = r >= 0 ? r : archPos(r);
         const sc = S.d[(s << 4) + D_CID]!;
         // an id with a code is compared by its code, one without by its text
         if (S.account(s).id === accountId && (hasCode ? sc === code : sc !== sc && S.cid[s] === cid)) {
@@ -129,7 +129,7 @@ export class ClientIdIndex {
 
   /** The hash kept at insertion in the record of reference `r` (a closed order's client id string is cold memory). */
   private hashOf(r: number): number {
-    return r >= 0 ? this.store.i[(r << 5) + I_CID_HASH]! : this.archive.i[((-2 - r) << 5) + I_CID_HASH]!;
+    return r >= 0 ? this.store.i[(r << 5) + I_CID_HASH]! : this.archive.i[(archPos(r) << 5) + I_CID_HASH]!;
   }
 
   /** The bucket holding reference `r`, or -1. */

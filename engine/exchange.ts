@@ -78,7 +78,6 @@ import {
   STATUS_NAMES,
   ST_CANCELLED,
   ST_EXPIRED,
-  ST_FILLED,
   ST_NEW,
   ST_OPEN,
   ST_PARTIAL,
@@ -634,19 +633,8 @@ export class Exchange {
     sa.cash += notional - sellFee;
     this.feesCollected += buyFee + sellFee;
 
-    const pq = price * qty;
-    st.d[(maker << 4) + D_FILLED] += qty;
-    st.d[(maker << 4) + D_NOTIONAL] += pq;
-    st.d[(maker << 4) + D_REMAINING] = makerRem;
-    st.d[(maker << 4) + D_UPDATED_TS] = ts;
-    st.d[(maker << 4) + D_LAST_SEQ] = seq;
-    st.b[(maker << 7) + B_STATUS] = makerRem === 0 ? ST_FILLED : ST_PARTIAL;
-    st.d[(taker << 4) + D_FILLED] += qty;
-    st.d[(taker << 4) + D_NOTIONAL] += pq;
-    st.d[(taker << 4) + D_REMAINING] = takerRem;
-    st.d[(taker << 4) + D_UPDATED_TS] = ts;
-    st.d[(taker << 4) + D_LAST_SEQ] = seq;
-    st.b[(taker << 7) + B_STATUS] = takerRem === 0 ? ST_FILLED : ST_PARTIAL;
+    st.fill(maker, qty, price * qty, makerRem, seq, ts);
+    st.fill(taker, qty, price * qty, takerRem, seq, ts);
 
     const t: TradeEvent = {
       tradeId: ++this.lastTradeId,

@@ -247,6 +247,17 @@ export class OrderStore {
     return t;
   }
 
+  /** Slot `s` traded `qty` for `notional` ticks and has `remaining` left (FILLED at 0, else PARTIALLY_FILLED). */
+  fill(s: number, qty: number, notional: number, remaining: number, seq: number, ts: number): void {
+    const d = this.d;
+    d[(s << 4) + D_FILLED] += qty;
+    d[(s << 4) + D_NOTIONAL] += notional;
+    d[(s << 4) + D_REMAINING] = remaining;
+    d[(s << 4) + D_UPDATED_TS] = ts;
+    d[(s << 4) + D_LAST_SEQ] = seq;
+    this.b[(s << 7) + B_STATUS] = remaining === 0 ? ST_FILLED : ST_PARTIAL;
+  }
+
   /**
    * Copies order `o` of `src` (its whole row, cold fields and client id) into
    * slot `p` of this store: the terminal-order archive takes a closed order's

@@ -423,11 +423,15 @@ export class Exchange {
     if (sym === undefined) return this.rejectNew(cmd, Code.UNKNOWN_SYMBOL, acct, seq, ts);
     const st = this.store;
     const cidc = cidCode(cmd.clientOrderId);
-    const dup = this.byCid.find(acct.id, cmd.clientOrderId, cidc);
-    if (dup !== -1) {
-      const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, this.viewOf(dup), undefined);
-      r.duplicate = true;
-      return r;
+    // an id beyond every code the account used needs no probe of the (cold) index
+    const fresh = this.byCid.isFresh(acct.idx, cidc);
+    if (!fresh) {
+      const dup = this.byCid.find(acct.id, cmd.clientOrderId, cidc);
+      if (dup !== -1) {
+        const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, this.viewOf(dup), undefined);
+        r.duplicate = true;
+        return r;
+      }
     }
     if (!acct.takeRate(ts, this.maxRate)) return this.rejectNew(cmd, Code.ORDER_RATE_EXCEEDED, acct, seq, ts);
     if (sym.halted) return this.rejectNew(cmd, Code.SYMBOL_HALTED, acct, seq, ts);
@@ -484,7 +488,8 @@ export class Exchange {
     acct.openCount++;
     acct.linkLive(st, o);
     this.orders.set(id, o);
-    this.byCid.insertAfterMiss(o);
+    if (fresh) this.byCid.insertFresh(o);
+    else this.byCid.insertAfterMiss(o);
     let view: OrderView | undefined;
     if (stop) {
       this.exec(X_ACCEPTED, o, seq, ts);

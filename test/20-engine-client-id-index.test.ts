@@ -76,6 +76,110 @@ describe('20 engine: client-id index', () => {
     expect([...model.values()].filter((r) => r <= -2).length, 'archived entries at the end').to.be.greaterThan(100);
   });
 
+  it('queued changes (fresh inserts, moves, removals, slots and archive positions reused) agree with a Map; isFresh never vouches for a known id', () => {
+    const accounts = [3, 4, 9, 12].map((id, idx) => new Account(id, idx, 0, 0));
+    const store = new OrderStore(accounts, [], 4);
+    const arch = new OrderStore(accounts, [], 4);
+    const index = new ClientIdIndex(store, arch);
+    const model = new Map<string, number>();
+    const keys: string[] = [];
+    const rnd = new Prng(2026_12_03);
+    const next = accounts.map(() => 1);
+    const archFree: number[] = [];
+    let fresh = 0;
+    let probed = 0;
+    let lookups = 0;
+    let queued = 0;
+    let mostQueued = 0;
+    const drop = (k: string): void => {
+      model.delete(k);
+      const i = keys.indexOf(k);
+      keys[i] = keys[keys.length - 1]!;
+      keys.pop();
+    };
+    for (let step = 0; step < 60_000; step++) {
+      const ai = rnd.int(accounts.length);
+      const acct = accounts[ai]!;
+      // every other block of 2,048 steps reads nothing: changes queue up past the queue's length
+      const quiet = ((step >> 11) & 1) === 1;
+      const r = quiet ? rnd.int(97) : rnd.int(100);
+      if (r < 45) {
+        // a new order: mostly the account's next ascending id (packed or decimal), sometimes a reused small one
+        const n = next[ai]!++;
+        const cid = r < 20 || (quiet && r >= 35) ? `a${n}` : r < 35 ? String(n) : r < 40 ? `z.${rnd.int(50)}` : `a${rnd.int(n)}`;
+        const code = cidCode(cid);
+        const k = `${acct.id}/${cid}`;
+        if (index.isFresh(ai, code)) {
+          expect(model.has(k), `isFresh vouched for known ${k} at step ${step}`).to.equal(false);
+          const s = store.alloc();
+          store.i[(s << 5) + I_ACCT] = ai;
+          store.setCid(s, cid, code);
+          index.insertFresh(s);
+          model.set(k, s);
+          keys.push(k);
+          fresh++;
+          queued++;
+        } else {
+          probed++;
+          mostQueued = Math.max(mostQueued, queued);
+          queued = 0;
+          const found = index.find(acct.id, cid, code);
+          expect(found, `find ${k} at step ${step}`).to.equal(model.get(k) ?? -1);
+          if (found === -1) {
+            const s = store.alloc();
+            store.i[(s << 5) + I_ACCT] = ai;
+            store.setCid(s, cid, code);
+            index.insertAfterMiss(s);
+            model.set(k, s);
+            keys.push(k);
+          }
+        }
+      } else if (r < 75 && keys.length !== 0) {
+        // a live order closes: moved to the archive (a freed position is reused first), its slot reused next
+        const k = keys[rnd.int(keys.length)]!;
+        const ref = model.get(k)!;
+        if (ref < 0) continue;
+        const p = archFree.length !== 0 ? archFree.pop()! : arch.alloc();
+        arch.copyFrom(store, ref, p);
+        index.retarget(ref, archRef(p));
+        store.release(ref);
+        model.set(k, archRef(p));
+        queued++;
+      } else if (r < 97 && keys.length !== 0) {
+        // forgotten (archived) or removed (live): the row is overwritten only after the removal was queued
+        const k = keys[rnd.int(keys.length)]!;
+        const ref = model.get(k)!;
+        index.remove(ref);
+        if (ref >= 0) store.release(ref);
+        else {
+          arch.d.fill(-7, archPos(ref) << 4, (archPos(ref) + 1) << 4);
+          archFree.push(archPos(ref));
+        }
+        drop(k);
+        queued++;
+      } else if (keys.length !== 0) {
+        lookups++;
+        mostQueued = Math.max(mostQueued, queued);
+        queued = 0;
+        const k = keys[rnd.int(keys.length)]!;
+        const slash = k.indexOf('/');
+        expect(index.find(Number(k.slice(0, slash)), k.slice(slash + 1)), k).to.equal(model.get(k));
+        expect(index.size).to.equal(model.size);
+      }
+    }
+    expect(index.size).to.equal(model.size);
+    for (const [k, ref] of model) {
+      const slash = k.indexOf('/');
+      expect(index.find(Number(k.slice(0, slash)), k.slice(slash + 1)), k).to.equal(ref);
+    }
+    // both paths ran, and many changes were queued between reads (batches past the queue's length too)
+    expect(fresh).to.be.greaterThan(10_000);
+    expect(probed).to.be.greaterThan(2_000);
+    expect(lookups).to.be.greaterThan(500);
+    expect(mostQueued, 'most changes queued between two reads').to.be.greaterThan(256);
+    expect(model.size).to.be.greaterThan(1024);
+  });
+
   it('a removal moves back an entry whose probe run wrapped past the table end, from its own home bucket', () => {
     const accounts = [new Account(5, 0, 0, 0)];
     const store = new OrderStore(accounts, [], 4);

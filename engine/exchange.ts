@@ -39,7 +39,7 @@ import type {
   TradeEvent,
 } from './types.ts';
 import type { AccountView, BookView, IndexView, RankingEntry } from './core-api.ts';
-import { Account, buyReserve, feeOf } from './accounts.ts';
+import { Account, AccountMoney, buyReserve, feeOf, M_CASH, M_POS, M_RES_CASH } from './accounts.ts';
 import { TRADE_W, TR_BUY_ACCOUNT, TR_SELL_ACCOUNT, TR_SYMBOL, TradeLog } from './trade-log.ts';
 import { ExecLog } from './exec-log.ts';
 import { cidCode } from './client-id-code.ts';
@@ -241,6 +241,8 @@ export class Exchange {
   private readonly accounts = new Map<number, Account>();
   /** Accounts by dense index (Account.idx, creation order). */
   private readonly accountList: Account[] = [];
+  /** Every account's money, a row each (row = Account.idx). */
+  private readonly money = new AccountMoney(0);
   /**
    * Live order records as typed-array rows, by slot. A slot is freed when the
    * command that closed its order ends, and reused first, so the rows in use
@@ -448,15 +450,17 @@ export class Exchange {
     if (acct.openCount >= this.maxOpen) return this.rejectNew(cmd, Code.TOO_MANY_OPEN_ORDERS, acct, seq, ts);
     if (st.full) return this.rejectNew(cmd, Code.BOOK_FULL, acct, seq, ts);
     let reserve: number;
+    const mm = this.money.m;
+    const row = acct.idx * this.money.stride;
     if (side === BUY) {
       reserve = buyReserve(resPrice, qty, sym.tickSize, sym.maxFeeBps);
-      if (reserve > acct.cash - acct.reservedCash) return this.rejectNew(cmd, Code.INSUFFICIENT_BUYING_POWER, acct, seq, ts);
-      acct.reservedCash += reserve;
+      if (reserve > mm[row + M_CASH]! - mm[row + M_RES_CASH]!) return this.rejectNew(cmd, Code.INSUFFICIENT_BUYING_POWER, acct, seq, ts);
+      mm[row + M_RES_CASH] += reserve;
     } else {
       reserve = qty;
-      const si = sym.idx;
-      if (qty > acct.shares[si]! - acct.reservedShares[si]!) return this.rejectNew(cmd, Code.INSUFFICIENT_SHARES, acct, seq, ts);
-      acct.reservedShares[si] += qty;
+      const k = row + M_POS + 2 * sym.idx;
+      if (qty > mm[k]! - mm[k + 1]!) return this.rejectNew(cmd, Code.INSUFFICIENT_SHARES, acct, seq, ts);
+      mm[k + 1] += qty;
     }
     const postOnly = cmd.postOnly === true;
     const bookType = bookTypeOf(kind) | (postOnly ? OrderFlag.POST_ONLY : 0);
@@ -625,17 +629,21 @@ export class Exchange {
     const ba = st.account(buy);
     const sa = st.account(sell);
     const si = sym.idx;
+    const mm = this.money.m;
+    const W = this.money.stride;
+    const br = st.i[(buy << 5) + I_ACCT]! * W;
+    const sr = st.i[(sell << 5) + I_ACCT]! * W;
     // buyer: pay notional + fee out of the reservation, which shrinks to what the remainder needs
-    ba.cash -= notional + buyFee;
+    mm[br + M_CASH] -= notional + buyFee;
     const newRes = buyReserve(st.d[(buy << 4) + D_RES_PRICE]!, takerBuys ? takerRem : makerRem, sym.tickSize, sym.maxFeeBps);
-    ba.reservedCash -= st.d[(buy << 4) + D_RESERVED]! - newRes;
+    mm[br + M_RES_CASH] -= st.d[(buy << 4) + D_RESERVED]! - newRes;
     st.d[(buy << 4) + D_RESERVED] = newRes;
-    ba.shares[si] += qty;
+    mm[br + M_POS + 2 * si] += qty;
     // seller: deliver reserved shares, receive notional - fee
-    sa.shares[si] -= qty;
-    sa.reservedShares[si] -= qty;
+    mm[sr + M_POS + 2 * si] -= qty;
+    mm[sr + M_POS + 2 * si + 1] -= qty;
     st.d[(sell << 4) + D_RESERVED] -= qty;
-    sa.cash += notional - sellFee;
+    mm[sr + M_CASH] += notional - sellFee;
     this.feesCollected += buyFee + sellFee;
 
     st.fill(maker, qty, price * qty, makerRem, seq, ts);
@@ -691,8 +699,9 @@ export class Exchange {
     a.unlinkLive(st, o);
     const res = st.d[(o << 4) + D_RESERVED]!;
     if (res !== 0) {
-      if (st.b[(o << 7) + B_SIDE] === BUY) a.reservedCash -= res;
-      else a.reservedShares[st.i[(o << 5) + I_SYM]!] -= res;
+      const row = a.idx * this.money.stride;
+      if (st.b[(o << 7) + B_SIDE] === BUY) this.money.m[row + M_RES_CASH] -= res;
+      else this.money.m[row + M_POS + 2 * st.i[(o << 5) + I_SYM]! + 1] -= res;
       st.d[(o << 4) + D_RESERVED] = 0;
     }
     if (this.nClosing === this.closing.length) {
@@ -929,7 +938,7 @@ export class Exchange {
     } else {
       delta = qty - oldRes;
       if (delta > acct.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, st.view(o), undefined);
-      acct.reservedShares[sym.idx] += delta;
+      acct.addReservedShares(sym.idx, delta);
     }
     st.d[(o << 4) + D_RESERVED] = oldRes + delta;
     st.d[(o << 4) + D_RES_PRICE] = price;
@@ -938,7 +947,7 @@ export class Exchange {
     if (this.bookReject !== Code.OK) {
       // The book refused: undo the reservation change; nothing else moved (the order is still live).
       if (side === BUY) acct.reservedCash -= delta;
-      else acct.reservedShares[sym.idx] -= delta;
+      else acct.addReservedShares(sym.idx, -delta);
       st.d[(o << 4) + D_RESERVED] = oldRes;
       st.d[(o << 4) + D_RES_PRICE] = oldResPrice;
       return result(this.bookReject, seq, ts, this.views ? st.view(o) : undefined, undefined);
@@ -978,9 +987,9 @@ export class Exchange {
       if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
       pos.push([sym.idx, n]);
     }
-    const a = new Account(cmd.accountId, this.accountList.length, cmd.cash, this.symbolList.length);
+    const a = new Account(cmd.accountId, this.accountList.length, cmd.cash, this.symbolList.length, this.money);
     this.accountList.push(a);
-    for (const [i, n] of pos) a.shares[i] = n;
+    for (const [i, n] of pos) a.setPosition(i, n, 0);
     this.accounts.set(a.id, a);
     return result(Code.OK, seq, ts, undefined, undefined);
   }
@@ -1000,8 +1009,8 @@ export class Exchange {
     const sym = this.symbolsByName.get(cmd.symbol);
     if (sym === undefined) return result(Code.UNKNOWN_SYMBOL, seq, ts, undefined, undefined);
     if (cmd.delta < 0 && -cmd.delta > a.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, undefined, undefined);
-    if (a.shares[sym.idx]! + cmd.delta > Number.MAX_SAFE_INTEGER) return result(Code.VALUE_OUT_OF_RANGE, seq, ts, undefined, undefined);
-    a.shares[sym.idx] += cmd.delta;
+    if (a.shares(sym.idx) + cmd.delta > Number.MAX_SAFE_INTEGER) return result(Code.VALUE_OUT_OF_RANGE, seq, ts, undefined, undefined);
+    a.addShares(sym.idx, cmd.delta);
     return result(Code.OK, seq, ts, undefined, undefined);
   }
 
@@ -1040,7 +1049,7 @@ export class Exchange {
     this.symbolList.push(sym);
     this.symbolNames.push(cfg.symbol);
     this.symbolsByName.set(cfg.symbol, sym);
-    for (const a of this.accounts.values()) a.addSymbolSlot();
+    this.money.addSymbol();
     return sym;
   }
 
@@ -1132,8 +1141,8 @@ export class Exchange {
     if (a === undefined) return undefined;
     const positions: AccountView['positions'] = [];
     for (const s of this.symbolList) {
-      const sh = a.shares[s.idx]!;
-      const rs = a.reservedShares[s.idx]!;
+      const sh = a.shares(s.idx);
+      const rs = a.reservedShares(s.idx);
       if (sh !== 0 || rs !== 0) positions.push({ symbol: s.symbol, shares: sh, reserved: rs, available: sh - rs });
     }
     return { accountId: a.id, cash: a.cash, reservedCash: a.reservedCash, availableCash: a.cash - a.reservedCash, positions, openOrders: a.openCount };
@@ -1231,8 +1240,8 @@ export class Exchange {
       if (a.reservedCash !== (resCash.get(a.id) ?? 0)) bad.push(`account ${a.id} reservedCash ${a.reservedCash} != orders ${resCash.get(a.id) ?? 0}`);
       if (a.openCount !== (open.get(a.id) ?? 0)) bad.push(`account ${a.id} openCount ${a.openCount} != ${open.get(a.id) ?? 0}`);
       for (const s of this.symbolList) {
-        const sh = a.shares[s.idx]!;
-        const rs = a.reservedShares[s.idx]!;
+        const sh = a.shares(s.idx);
+        const rs = a.reservedShares(s.idx);
         if (sh < 0 || rs < 0 || rs > sh) bad.push(`account ${a.id} ${s.symbol} shares ${sh} reserved ${rs}`);
         if (rs !== (resShares.get(`${a.id}:${s.idx}`) ?? 0)) bad.push(`account ${a.id} ${s.symbol} reserved ${rs} != orders ${resShares.get(`${a.id}:${s.idx}`) ?? 0}`);
       }
@@ -1258,7 +1267,7 @@ export class Exchange {
     const s = this.symbolsByName.get(symbol);
     if (s === undefined) return 0;
     let n = 0;
-    for (const a of this.accounts.values()) n += a.shares[s.idx]!;
+    for (const a of this.accounts.values()) n += a.shares(s.idx);
     return n;
   }
 
@@ -1350,8 +1359,8 @@ export class Exchange {
         cash: a.cash,
         reservedCash: a.reservedCash,
         positions: this.symbolList
-          .filter((s) => a.shares[s.idx] !== 0 || a.reservedShares[s.idx] !== 0)
-          .map((s) => ({ symbol: s.symbol, shares: a.shares[s.idx]!, reserved: a.reservedShares[s.idx]! })),
+          .filter((s) => a.shares(s.idx) !== 0 || a.reservedShares(s.idx) !== 0)
+          .map((s) => ({ symbol: s.symbol, shares: a.shares(s.idx), reserved: a.reservedShares(s.idx) })),
         openCount: a.openCount,
         execSeq: a.execSeq,
         rateWindowStart: a.rateWindowStart,
@@ -1408,6 +1417,7 @@ export class Exchange {
     this.symbolNames.length = 0;
     this.accounts.clear();
     this.accountList.length = 0;
+    this.money.clear(0);
     this.orders.clear();
     this.byCid.clear();
     this.store.clear();
@@ -1456,15 +1466,15 @@ export class Exchange {
       this.indexByName.set(is.name, idx);
     }
     const nSym = this.symbolList.length;
+    this.money.clear(nSym);
     for (const as of snap.accounts) {
-      const a = new Account(as.accountId, this.accountList.length, as.cash, nSym);
+      const a = new Account(as.accountId, this.accountList.length, as.cash, nSym, this.money);
       this.accountList.push(a);
       a.reservedCash = as.reservedCash;
       for (const p of as.positions) {
         const sym = this.symbolsByName.get(p.symbol);
         if (sym === undefined) throw new AurexError(Code.INVALID_ARGUMENT, `account ${as.accountId}: unknown symbol ${p.symbol}`);
-        a.shares[sym.idx] = p.shares;
-        a.reservedShares[sym.idx] = p.reserved;
+        a.setPosition(sym.idx, p.shares, p.reserved);
       }
       a.openCount = as.openCount;
       a.execSeq = as.execSeq;

@@ -479,7 +479,13 @@ for (const book of impls) {
     describe('admin and market data state', () => {
       it('adds a symbol at runtime (index divisor keeps the index continuous); rejects duplicates and bad configs', () => {
         const before = h.ex.marketIndex('IDX')!.compute(h.ts, h.seq).value;
+        // existing accounts' money and positions (one exchange-wide table, re-laid out for the new symbol) survive
+        h.order(1, { side: 'SELL', qty: 7, price: 10_300 });
+        h.order(2, { side: 'BUY', qty: 5, price: 9_900 });
+        const accountsBefore = [1, 2].map((a) => h.ex.account(a)!);
+        expect(accountsBefore.every((a) => a.reservedCash > 0 || a.positions.some((p) => p.reserved > 0))).to.equal(true);
         expect(h.run({ type: 'addSymbol', config: SYM({ symbol: 'NEW', referencePrice: 2_000, indices: { IDX: 3 } }) }).code).to.equal(Code.OK);
+        expect([1, 2].map((a) => h.ex.account(a)!)).to.deep.equal(accountsBefore);
         expect(h.ex.marketIndex('IDX')!.compute(h.ts, h.seq).value).to.be.closeTo(before, 1e-9);
         expect(h.run({ type: 'addSymbol', config: SYM({ symbol: 'NEW' }) }).code).to.equal(Code.SYMBOL_EXISTS);
         expect(h.run({ type: 'addSymbol', config: SYM({ symbol: 'BAD', tickSize: 0 }) }).code).to.equal(Code.INVALID_CONFIG);

@@ -36,7 +36,6 @@ import { Metrics, instrumentExchange } from './metrics.ts';
 import type { Logger } from './logger.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { pinEngineOptions } from './engine-options.ts';
-import { DEFAULT_RETAIN_TERMINAL } from '../engine/exchange.ts';
 
 export interface StartOptions {
   logger: Logger;
@@ -163,7 +162,7 @@ export class AurexServer {
       market: loadMarketConfig(cfg.symbolsFile),
       // The engine's own cap is a backstop behind the gateways' per-account rate limit.
       maxOrdersPerSecond: Math.max(cfg.ordersPerSecond * 2, 10_000),
-      retainTerminalOrders: DEFAULT_RETAIN_TERMINAL,
+      retainTerminalOrders: cfg.retainTerminalOrders,
     });
     if (pinned.legacyRetention) {
       log.warn(
@@ -174,7 +173,7 @@ export class AurexServer {
     if (pinned.differs) {
       log.warn(
         { file: pinned.file },
-        'AUREX_SYMBOLS_FILE / AUREX_ORDERS_PER_SEC differ from the options this state was created with: recovering with the recorded ones (use admin AddSymbol/Halt to change symbols, or a new data dir)',
+        'AUREX_SYMBOLS_FILE / AUREX_ORDERS_PER_SEC / AUREX_RETAIN_TERMINAL_ORDERS differ from the options this state was created with: recovering with the recorded ones (use admin AddSymbol/Halt to change symbols, or a new data dir)',
       );
     }
     const engineOptions = pinned.options;

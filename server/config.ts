@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_RETAIN_TERMINAL } from '../engine/exchange.ts';
+import { MAX_ORDER_SLOTS } from '../engine/order.ts';
 
 export type Durability = 'fsync' | 'write' | 'none';
 export type Profile = 'embedded' | 'production';
@@ -30,6 +32,8 @@ export interface ServerConfig {
   snapshotEverySeconds: number;
   ordersPerSecond: number;
   queriesPerMinute: number;
+  /** Closed orders kept queryable and recognised as duplicates, exchange-wide (pinned with the state). */
+  retainTerminalOrders: number;
   /** Seconds to wait for in-flight work at shutdown before forcing exit. */
   shutdownGraceSeconds: number;
 }
@@ -74,6 +78,12 @@ export const SETTINGS: Spec[] = [
   { env: 'AUREX_SNAPSHOT_SECONDS', key: 'snapshotEverySeconds', help: 'and at least every N seconds when anything changed', def: '300' },
   { env: 'AUREX_ORDERS_PER_SEC', key: 'ordersPerSecond', help: 'order-entry rate limit per account (trader tier)', def: '5000' },
   { env: 'AUREX_QUERIES_PER_MIN', key: 'queriesPerMinute', help: 'query rate limit per user and endpoint (trader and read-only tiers; admin 3x)', def: '100' },
+  {
+    env: 'AUREX_RETAIN_TERMINAL_ORDERS',
+    key: 'retainTerminalOrders',
+    help: 'closed orders kept queryable and recognised as duplicates by client id, exchange-wide (0-16777216; about 175 bytes of memory each); recorded with a new state, an existing state keeps its own',
+    def: String(DEFAULT_RETAIN_TERMINAL),
+  },
   { env: 'AUREX_SHUTDOWN_GRACE', key: 'shutdownGraceSeconds', help: 'seconds to drain at shutdown before forcing exit', def: '10' },
 ];
 
@@ -190,6 +200,7 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Serv
     snapshotEverySeconds: posInt('AUREX_SNAPSHOT_SECONDS', get('AUREX_SNAPSHOT_SECONDS') ?? '300', 1),
     ordersPerSecond: posInt('AUREX_ORDERS_PER_SEC', get('AUREX_ORDERS_PER_SEC') ?? '5000', 1, 10_000_000),
     queriesPerMinute: posInt('AUREX_QUERIES_PER_MIN', get('AUREX_QUERIES_PER_MIN') ?? '100', 1, 10_000_000),
+    retainTerminalOrders: posInt('AUREX_RETAIN_TERMINAL_ORDERS', get('AUREX_RETAIN_TERMINAL_ORDERS') ?? String(DEFAULT_RETAIN_TERMINAL), 0, MAX_ORDER_SLOTS),
     shutdownGraceSeconds: posInt('AUREX_SHUTDOWN_GRACE', get('AUREX_SHUTDOWN_GRACE') ?? '10', 1, 3600),
   };
   if (!!cfg.tlsCert !== !!cfg.tlsKey) throw new ConfigError(cfg.tlsCert ? 'AUREX_TLS_KEY' : 'AUREX_TLS_CERT', 'TLS needs both AUREX_TLS_CERT and AUREX_TLS_KEY');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, helpText, loadConfig, SETTINGS } from '../server/config.ts';
-import { runServerToExit } from './support/server-process.ts';
+import { runServerToExit, startServer } from './support/server-process.ts';
 import { pinEngineOptions } from '../server/engine-options.ts';
 import { loadMarketConfig } from '../engine/symbols.ts';
 import { AurexError, Code } from '../engine/codes.ts';
@@ -63,6 +63,15 @@ describe('70 server: configuration', () => {
     bad({ AUREX_HOST: 'bad host!' }, 'AUREX_HOST');
     bad({ AUREX_QUERIES_PER_MIN: '1.5' }, 'AUREX_QUERIES_PER_MIN');
     bad({ AUREX_SYMBOLS_FILE: '/nonexistent/symbols.json' }, 'AUREX_SYMBOLS_FILE');
+    bad({ AUREX_RETAIN_TERMINAL_ORDERS: '-1' }, 'AUREX_RETAIN_TERMINAL_ORDERS', 'whole number');
+    bad({ AUREX_RETAIN_TERMINAL_ORDERS: '1e6' }, 'AUREX_RETAIN_TERMINAL_ORDERS', 'whole number');
+    bad({ AUREX_RETAIN_TERMINAL_ORDERS: '16777217' }, 'AUREX_RETAIN_TERMINAL_ORDERS', 'out of range');
+  });
+
+  it('terminal-order retention: 2^20 by default, 0..2^24 accepted', () => {
+    expect(loadConfig({}, repo).retainTerminalOrders).to.equal(2 ** 20);
+    expect(loadConfig({ AUREX_RETAIN_TERMINAL_ORDERS: '0' }, repo).retainTerminalOrders).to.equal(0);
+    expect(loadConfig({ AUREX_RETAIN_TERMINAL_ORDERS: '16777216' }, repo).retainTerminalOrders).to.equal(2 ** 24);
   });
 
   it('reads an optional JSON config file, with the environment taking precedence', () => {
@@ -113,6 +122,23 @@ describe('70 server: configuration', () => {
           .to.throw(AurexError)
           .with.property('code', Code.INVALID_CONFIG);
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the real process records AUREX_RETAIN_TERMINAL_ORDERS with a new state, and a later start keeps the recorded value with a warning', async function () {
+    this.timeout(120_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aurex-retain-'));
+    try {
+      const s1 = await startServer({ AUREX_DATA_DIR: dir, AUREX_RETAIN_TERMINAL_ORDERS: '4096', AUREX_DEMO: '0' });
+      expect(await s1.stop()).to.equal(0);
+      const recorded = () => JSON.parse(fs.readFileSync(path.join(dir, 'engine-options.json'), 'utf8')).retainTerminalOrders;
+      expect(recorded()).to.equal(4096);
+      const s2 = await startServer({ AUREX_DATA_DIR: dir, AUREX_RETAIN_TERMINAL_ORDERS: '8192', AUREX_DEMO: '0' });
+      expect(await s2.stop()).to.equal(0);
+      expect(s2.output()).to.include('AUREX_RETAIN_TERMINAL_ORDERS');
+      expect(recorded()).to.equal(4096);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

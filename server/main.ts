@@ -9,6 +9,7 @@
 import { ConfigError, helpText, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { AurexServer } from './app.ts';
+import { missingServerFlags } from './node-flags.ts';
 import { AurexError, Code } from '../engine/codes.ts';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -28,6 +29,10 @@ try {
 }
 
 const log = createLogger(cfg.logLevel);
+const missingFlags = missingServerFlags();
+if (missingFlags.length !== 0) {
+  log.warn({ missing: missingFlags }, 'started without the Node flags `npm start` passes (server/node-flags.ts): expect lower throughput');
+}
 let server: AurexServer | undefined;
 let firstSignalAt = 0;
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ConfigError, helpText, loadConfig, SETTINGS } from '../server/config.ts';
 import { runServerToExit, startServer } from './support/server-process.ts';
 import { pinEngineOptions } from '../server/engine-options.ts';
+import { missingServerFlags, SERVER_NODE_FLAGS } from '../server/node-flags.ts';
 import { loadMarketConfig } from '../engine/symbols.ts';
 import { AurexError, Code } from '../engine/codes.ts';
 
@@ -90,6 +91,17 @@ describe('70 server: configuration', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('npm start passes the server Node flags (server/node-flags.ts), and a process without them is detected', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    for (const script of ['start', 'bench']) {
+      const words = pkg.scripts[script]!.split(/\s+/);
+      for (const f of SERVER_NODE_FLAGS) expect(words, `${script}: ${pkg.scripts[script]}`).to.include(f);
+    }
+    expect(missingServerFlags(['--import', 'tsx'], '')).to.deep.equal([...SERVER_NODE_FLAGS]);
+    expect(missingServerFlags([...SERVER_NODE_FLAGS], '')).to.deep.equal([]);
+    expect(missingServerFlags([], `--enable-source-maps ${SERVER_NODE_FLAGS.join(' ')}`)).to.deep.equal([]);
   });
 
   it('--help lists every setting', () => {

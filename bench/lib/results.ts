@@ -14,6 +14,8 @@ export interface MachineInfo {
   cpuModel: string;
   totalMemGiB: number;
   node: string;
+  /** V8/Node flags of the measuring process (absent in results written before they were recorded). */
+  nodeFlags?: string[];
   platform: string;
   arch: string;
   date: string;
@@ -26,6 +28,8 @@ export function machineInfo(): MachineInfo {
     cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
     totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
+    // the V8 flags of the measuring process (npm run bench passes the server's, server/node-flags.ts)
+    nodeFlags: process.execArgv.filter((a) => a.startsWith('--') && a !== '--import'),
     platform: os.platform(),
     arch: os.arch(),
     date: new Date().toISOString(),

@@ -13,6 +13,7 @@
  * resting liquidity (one trade, an ack and a fill report per order).
  */
 import { fork } from 'node:child_process';
+import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,7 @@ function us(ms: number): number {
 async function startServer(engineN: number): Promise<{ ready: BenchServerReady; stop(): Promise<void> }> {
   const child = fork(path.join(here, 'tcp-server.ts'), [], {
     // TCP_BENCH_SERVER_ARGS: extra node flags for the server process (e.g. --cpu-prof).
-    execArgv: ['--import', 'tsx', ...(process.env.TCP_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)],
+    execArgv: [...SERVER_NODE_FLAGS, '--import', 'tsx', ...(process.env.TCP_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)],
     env: { ...process.env, TCP_BENCH_USERS: '60', TCP_BENCH_ENGINE_N: String(engineN) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

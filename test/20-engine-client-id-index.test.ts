@@ -91,6 +91,16 @@ describe('20 engine: client-id index', () => {
     let lookups = 0;
     let queued = 0;
     let mostQueued = 0;
+    // a new order's slot, added through the path the engine takes: no probe for a fresh id, else right after the missed find
+    const add = (ai: number, cid: string, code: number, k: string, fresh: boolean): void => {
+      const s = store.alloc();
+      store.i[(s << 5) + I_ACCT] = ai;
+      store.setCid(s, cid, code);
+      if (fresh) index.insertFresh(s);
+      else index.insertAfterMiss(s);
+      model.set(k, s);
+      keys.push(k);
+    };
     const drop = (k: string): void => {
       model.delete(k);
       const i = keys.indexOf(k);
@@ -111,12 +121,7 @@ describe('20 engine: client-id index', () => {
         const k = `${acct.id}/${cid}`;
         if (index.isFresh(ai, code)) {
           expect(model.has(k), `isFresh vouched for known ${k} at step ${step}`).to.equal(false);
-          const s = store.alloc();
-          store.i[(s << 5) + I_ACCT] = ai;
-          store.setCid(s, cid, code);
-          index.insertFresh(s);
-          model.set(k, s);
-          keys.push(k);
+          add(ai, cid, code, k, true);
           fresh++;
           queued++;
         } else {
@@ -125,14 +130,7 @@ describe('20 engine: client-id index', () => {
           queued = 0;
           const found = index.find(acct.id, cid, code);
           expect(found, `find ${k} at step ${step}`).to.equal(model.get(k) ?? -1);
-          if (found === -1) {
-            const s = store.alloc();
-            store.i[(s << 5) + I_ACCT] = ai;
-            store.setCid(s, cid, code);
-            index.insertAfterMiss(s);
-            model.set(k, s);
-            keys.push(k);
-          }
+          if (found === -1) add(ai, cid, code, k, false);
         }
       } else if (r < 75 && keys.length !== 0) {
         // a live order closes: moved to the archive (a freed position is reused first), its slot reused next

@@ -62,6 +62,20 @@ export interface CoreOptions extends ExchangeOptions {
 const DEFAULT_MAX_GROUP_COMMANDS = 256;
 
 type ExecListener = (r: ExecReport) => void;
+
+/** One execution-report subscription. */
+interface ExecSub {
+  fn: ExecListener;
+  /**
+   * Report objects of commands up to this seq are not for this subscriber: it
+   * arrived while its account had no subscriber, so those reports were not built
+   * as objects, and it gets them from the history instead (`backlog`).
+   */
+  skipTo: number;
+  /** Reports of commands applied before it subscribed and not yet released, rebuilt from the history; delivered at their group's release. */
+  backlog: ExecReport[] | undefined;
+  closed: boolean;
+}
 type MdListener = (u: MarketDataUpdate) => void;
 type TradeListener = (t: PublicTrade) => void;
 type IndexListener = (v: IndexView) => void;
@@ -138,7 +152,9 @@ export class ExchangeCore implements ExchangeApi {
    * (iterated for every report, rarely changed), and read per report, so a subscription
    * closed by a callback gets nothing more.
    */
-  private readonly execSubs = new Map<number, { list: ExecListener[] }>();
+  private readonly execSubs = new Map<number, { list: ExecSub[] }>();
+  /** Subscriptions with a backlog still to deliver (usually none). */
+  private readonly catchingUp = new Set<ExecSub>();
   /**
    * Seq of the last command whose group was released (durable and published):
    * a resuming subscriber gets retained reports up to it from the history, and
@@ -181,6 +197,8 @@ export class ExchangeCore implements ExchangeApi {
       },
     };
     this.exchange.setListener(this.liveListener);
+    // report objects only for accounts with a subscriber (the history gets every report)
+    this.exchange.setReportFilter(true);
     const every = opts.indexIntervalMs ?? 100;
     if (every > 0) {
       this.timer = setInterval(() => this.recomputeIndices(), every);
@@ -355,10 +373,11 @@ export class ExchangeCore implements ExchangeApi {
     }
     this.releasedSeq = g.lastSeq;
     for (let i = 0; i < g.cbs.length; i++) safeCall(g.cbs[i]!, g.results[i]!);
+    if (this.catchingUp.size !== 0) this.releaseBacklogs(g.lastSeq);
     // Reports come in runs of one account (a command's own reports): look its subscribers up once per run.
     const execSubs = this.execSubs;
     let sid = NaN;
-    let subs: { list: ExecListener[] } | undefined;
+    let subs: { list: ExecSub[] } | undefined;
     for (const r of g.execs) {
       if (r.accountId !== sid) {
         sid = r.accountId;
@@ -366,7 +385,10 @@ export class ExchangeCore implements ExchangeApi {
       }
       if (subs === undefined) continue;
       const list = subs.list;
-      for (let k = 0; k < list.length; k++) safeCall(list[k]!, r);
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k]!;
+        if (r.seq > e.skipTo && !e.closed) safeCall(e.fn, r);
+      }
     }
     for (let i = 0; i < g.trades.length; i++) {
       const t = g.trades[i]!;
@@ -374,6 +396,19 @@ export class ExchangeCore implements ExchangeApi {
       for (const l of this.allTrades) safeCall(l, t);
     }
     for (const { subs, u } of g.mdOut) for (const s of subs) if (!s.closed) safeCall(s.listener, u);
+  }
+
+  /** Delivers the backlog reports of commands up to `lastSeq` (the group just released). */
+  private releaseBacklogs(lastSeq: number): void {
+    for (const e of this.catchingUp) {
+      const b = e.backlog!;
+      let k = 0;
+      for (; k < b.length && b[k]!.seq <= lastSeq; k++) if (!e.closed) safeCall(e.fn, b[k]!);
+      if (k === b.length) {
+        e.backlog = undefined;
+        this.catchingUp.delete(e);
+      } else if (k !== 0) e.backlog = b.slice(k);
+    }
   }
 
   private feedOf(sym: SymbolEngine): Feed {
@@ -422,14 +457,30 @@ export class ExchangeCore implements ExchangeApi {
     let subs = this.execSubs.get(accountId);
     if (subs === undefined) this.execSubs.set(accountId, (subs = { list: [] }));
     const s = subs;
-    s.list = [...s.list, listener];
-    let open = true;
+    const e: ExecSub = { fn: listener, skipTo: 0, backlog: undefined, closed: false };
+    if (s.list.length === 0) {
+      // The account had no subscriber, so the reports of its commands applied but not yet
+      // released exist only in the history: they are delivered from there at their release.
+      if (this.seq > this.releasedSeq) {
+        e.skipTo = this.seq;
+        // undefined: the history's window is smaller than what is in flight; those reports are
+        // gone as they would be for a resume (the subscriber sees the gap in accountSeq)
+        const b = this.exchange.execReportsAfter(accountId, this.releasedSeq);
+        if (b !== undefined && b.length !== 0) {
+          e.backlog = b;
+          this.catchingUp.add(e);
+        }
+      }
+      this.exchange.setReportsWanted(accountId, true);
+    }
+    s.list = [...s.list, e];
     return {
       close: () => {
-        if (!open) return;
-        open = false;
-        const i = s.list.indexOf(listener);
-        if (i >= 0) s.list = s.list.filter((_, k) => k !== i);
+        if (e.closed) return;
+        e.closed = true;
+        this.catchingUp.delete(e);
+        s.list = s.list.filter((x) => x !== e);
+        if (s.list.length === 0) this.exchange.setReportsWanted(accountId, false);
       },
     };
   }

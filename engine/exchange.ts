@@ -280,6 +280,12 @@ export class Exchange {
   private listener: ExchangeListener = NOOP_LISTENER;
   /** False without a listener (recovery, tools): reports are only counted (accountSeq) and kept in the history, not built. */
   private reports = false;
+  /**
+   * With a report filter (setReportFilter): 1 at Account.idx when that account's
+   * report objects are wanted; the ids wanted (accounts may be created later).
+   */
+  private reportWanted: Uint8Array | undefined;
+  private readonly wantedIds = new Set<number>();
 
   private seq = 0;
   private lastTs = 0;
@@ -539,7 +545,7 @@ export class Exchange {
     if (acct === undefined) return result(code, seq, ts, view, undefined);
     const accountSeq = ++acct.execSeq;
     this.execLog.pushRejectedNew(acct, cmd, code, this.symbolsByName.get(cmd.symbol)?.idx ?? -1, accountSeq, seq, ts);
-    if (this.reports) {
+    if (this.wantsReports(acct)) {
       this.listener.onExec({
         accountSeq,
         accountId: acct.id,
@@ -789,7 +795,7 @@ export class Exchange {
     const a = st.account(o);
     const accountSeq = ++a.execSeq;
     this.execLog.pushOrder(a, st, o, xk, accountSeq, seq, ts, 0, 0, 0, 0, 0);
-    if (!this.reports) {
+    if (!this.wantsReports(a)) {
       if (close) this.closeOrder(o, seq, ts);
       return;
     }
@@ -803,7 +809,7 @@ export class Exchange {
     const a = st.account(o);
     const accountSeq = ++a.execSeq;
     this.execLog.pushOrder(a, st, o, X_FILL, accountSeq, seq, ts, t.tradeId, t.price, t.qty, liquidity === 'MAKER' ? 1 : 2, fee);
-    if (!this.reports) return;
+    if (!this.wantsReports(a)) return;
     this.listener.onExec(this.report(o, a.id, accountSeq, seq, ts, 'FILL', t.tradeId, t.price, t.qty, liquidity, fee));
   }
 
@@ -989,6 +995,7 @@ export class Exchange {
     }
     const a = new Account(cmd.accountId, this.accountList.length, cmd.cash, this.symbolList.length, this.money);
     this.accountList.push(a);
+    if (this.reportWanted !== undefined) this.markWanted(a);
     for (const [i, n] of pos) a.setPosition(i, n, 0);
     this.accounts.set(a.id, a);
     return result(Code.OK, seq, ts, undefined, undefined);
@@ -1124,6 +1131,58 @@ export class Exchange {
   execReports(accountId: number, fromSeq: number, maxSeq: number): ExecReport[] {
     const a = this.accounts.get(accountId);
     return a === undefined ? [] : this.execLog.since(a, fromSeq, maxSeq, this.symbolNames);
+  }
+
+  /**
+   * The account's reports of commands after command seq `afterSeq`, oldest first,
+   * rebuilt from the history; undefined when the history no longer holds all of
+   * them. ExchangeCore uses it for a subscriber that arrives while its account's
+   * report objects were filtered out.
+   */
+  execReportsAfter(accountId: number, afterSeq: number): ExecReport[] | undefined {
+    const a = this.accounts.get(accountId);
+    return a === undefined ? [] : this.execLog.after(a, afterSeq, this.symbolNames);
+  }
+
+  /**
+   * `on`: the listener gets report objects only for the accounts marked with
+   * setReportsWanted (the history is written for every account either way).
+   * Objects for an account nobody listens to are the largest avoidable cost of a
+   * command whose maker or taker has no session (docs/engine.md, "Performance").
+   */
+  setReportFilter(on: boolean): void {
+    if (!on) {
+      this.reportWanted = undefined;
+      return;
+    }
+    this.reportWanted = new Uint8Array(Math.max(64, this.accountList.length));
+    for (const id of this.wantedIds) {
+      const a = this.accounts.get(id);
+      if (a !== undefined) this.reportWanted[a.idx] = 1;
+    }
+  }
+
+  /** Whether report objects of account `accountId` are built (with a report filter). */
+  setReportsWanted(accountId: number, on: boolean): void {
+    if (on) this.wantedIds.add(accountId);
+    else this.wantedIds.delete(accountId);
+    const a = this.accounts.get(accountId);
+    if (a !== undefined && this.reportWanted !== undefined) this.markWanted(a);
+  }
+
+  private markWanted(a: Account): void {
+    let w = this.reportWanted!;
+    if (a.idx >= w.length) {
+      const n = new Uint8Array(Math.max(2 * w.length, a.idx + 1));
+      n.set(w);
+      this.reportWanted = w = n;
+    }
+    w[a.idx] = this.wantedIds.has(a.id) ? 1 : 0;
+  }
+
+  /** Report objects are built for account `a` (a listener wants them, and no filter excludes it). */
+  private wantsReports(a: Account): boolean {
+    return this.reports && (this.reportWanted === undefined || this.reportWanted[a.idx] === 1);
   }
 
   orderTrades(orderId: number, accountId?: number): TradeEvent[] {
@@ -1470,6 +1529,7 @@ export class Exchange {
     for (const as of snap.accounts) {
       const a = new Account(as.accountId, this.accountList.length, as.cash, nSym, this.money);
       this.accountList.push(a);
+      if (this.reportWanted !== undefined) this.markWanted(a);
       a.reservedCash = as.reservedCash;
       for (const p of as.positions) {
         const sym = this.symbolsByName.get(p.symbol);

@@ -214,6 +214,29 @@ export class ExecLog extends PagedRing {
   }
 
   /**
+   * `a`'s reports of commands after command seq `afterSeq`, oldest first, as fresh
+   * objects, or undefined when the history no longer holds all of them (the log
+   * or the account's window moved past one).
+   */
+  after(a: Account, afterSeq: number, symbols: readonly string[]): ExecReport[] | undefined {
+    const found: number[] = [];
+    const oldest = this.rows - this.cap;
+    let row = a.lastExecRow;
+    for (; row >= 0; ) {
+      if (row < oldest || found.length >= this.perAccount) return undefined;
+      const i = row % this.cap;
+      const c = this.pageOf(i);
+      const o = this.offsetOf(i);
+      if (!(c[o + C_SEQ]! > afterSeq)) break;
+      found.push(i);
+      row = c[o + C_PREV]!;
+    }
+    const out: ExecReport[] = [];
+    for (let k = found.length - 1; k >= 0; k--) out.push(this.row(a.id, found[k]!, symbols));
+    return out;
+  }
+
+  /**
    * `a`'s retained reports with fromSeq < accountSeq and command seq <= maxSeq,
    * oldest first, as fresh objects; `symbols[i]` names the symbol of dense index i.
    */

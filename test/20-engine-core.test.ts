@@ -8,6 +8,7 @@
 import { expect } from 'chai';
 import { Code } from '../engine/codes.ts';
 import { ExchangeCore } from '../engine/core.ts';
+import { Exchange } from '../engine/exchange.ts';
 import { MemoryCommandLog, type CommandLog } from '../engine/command-log.ts';
 import { JournalWriter } from '../engine/journal/journal-writer.ts';
 import { tempDirs } from './support/temp-dirs.ts';
@@ -304,6 +305,89 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
       [1, 'a'],
       [2, 'b'],
     ]);
+  });
+
+  it("an account's first subscriber, arriving while its commands are in flight, gets their reports (built from the history) at release, each once, then live ones", async () => {
+    const log = new ManualLog();
+    await setup(log);
+    // account 2 has no subscriber: its reports are kept in the history only
+    core.execute(order(2, 'SELL', 1_000, 10, 's1'), () => {});
+    core.execute(order(1, 'BUY', 1_000, 4, 'b1'), () => {});
+    await tick();
+    expect(log.pending).to.have.length(1);
+    const got: ExecReport[] = [];
+    core.subscribeExecutions(2, { fromSeq: 0 }, (r) => got.push(r));
+    expect(got).to.deep.equal([]); // nothing is durable yet
+    core.execute(order(1, 'BUY', 1_000, 3, 'b2'), () => {}); // applied after the subscription: built live
+    await tick();
+    log.complete();
+    expect(got.map((r) => [r.accountSeq, r.kind, r.clientOrderId])).to.deep.equal([
+      [1, 'ACCEPTED', 's1'],
+      [2, 'FILL', 's1'],
+    ]);
+    await tick();
+    log.complete();
+    expect(got.map((r) => [r.accountSeq, r.kind, r.filledQty])).to.deep.equal([
+      [1, 'ACCEPTED', 0],
+      [2, 'FILL', 4],
+      [3, 'FILL', 7],
+    ]);
+    // field for field what a resume from the history gives
+    expect(core.exchange.execReports(2, 0, Infinity)).to.deep.equal(got);
+  });
+
+  it('a subscriber replacing the only one of its account within a turn gets every report of that turn once; the closed one gets none', async () => {
+    const log = new ManualLog();
+    await setup(log);
+    const first: ExecReport[] = [];
+    const sub = core.subscribeExecutions(2, { fromSeq: 0 }, (r) => first.push(r));
+    core.execute(order(2, 'SELL', 1_000, 10, 's1'), () => {}); // built as an object: account 2 had a subscriber
+    sub.close();
+    core.execute(order(1, 'BUY', 1_000, 4, 'b1'), () => {}); // not built: nobody listened
+    const second: ExecReport[] = [];
+    core.subscribeExecutions(2, { fromSeq: 0 }, (r) => second.push(r));
+    core.execute(order(1, 'BUY', 1_000, 1, 'b2'), () => {}); // built again
+    await tick();
+    log.complete();
+    expect(first).to.deep.equal([]);
+    expect(second.map((r) => [r.accountSeq, r.kind, r.filledQty])).to.deep.equal([
+      [1, 'ACCEPTED', 0],
+      [2, 'FILL', 4],
+      [3, 'FILL', 5],
+    ]);
+    expect(core.exchange.execReports(2, 0, Infinity)).to.deep.equal(second);
+  });
+
+  it('Exchange report filter: objects only for wanted accounts (marked before or after they exist, kept across restore); the history has every report', () => {
+    const ex = new Exchange({ market: MARKET, book: 'reference' });
+    const seen: number[] = [];
+    ex.setListener({ onExec: (r) => seen.push(r.accountId), onTrade() {}, onSymbolChanged() {} });
+    ex.setReportFilter(true);
+    ex.setReportsWanted(3, true); // before account 3 exists
+    let seq = 0;
+    const run = (c: Command): void => void ex.apply({ ...c, seq: ++seq, ts: seq } as Command);
+    for (const a of [1, 2, 3]) run({ type: 'createAccount', accountId: a, cash: 100_000_000, positions: { AAA: 1_000 } });
+    ex.setReportsWanted(1, true);
+    run(order(2, 'SELL', 1_000, 5, 's2'));
+    run(order(3, 'SELL', 1_000, 5, 's3'));
+    run(order(1, 'BUY', 1_000, 10, 'b1'));
+    expect(seen).to.deep.equal([3, 1, 1, 3, 1]); // 3 ACCEPTED; 1 ACCEPTED, FILL (vs 2), FILL (vs 3) with 3's FILL; never 2
+    expect(ex.execReports(2, 0, Infinity).map((r) => r.kind)).to.deep.equal(['ACCEPTED', 'FILL']);
+    ex.setReportsWanted(1, false);
+    const copy = new Exchange({ market: MARKET, book: 'reference' });
+    copy.setListener({ onExec: (r) => seen.push(r.accountId), onTrade() {}, onSymbolChanged() {} });
+    copy.setReportFilter(true);
+    copy.setReportsWanted(2, true);
+    copy.restore(ex.snapshot());
+    seen.length = 0;
+    copy.apply({ ...order(1, 'BUY', 1_000, 1, 'b9'), seq: ++seq, ts: seq } as Command);
+    copy.apply({ ...order(2, 'SELL', 1_000, 1, 's9'), seq: ++seq, ts: seq } as Command);
+    expect(seen).to.deep.equal([2, 2]); // 2's ACCEPTED and FILL; 1 is not wanted in the copy
+    copy.setReportFilter(false);
+    copy.apply({ ...order(1, 'BUY', 990, 1, 'b10'), seq: ++seq, ts: seq } as Command);
+    expect(seen).to.deep.equal([2, 2, 1]);
+    ex.close();
+    copy.close();
   });
 
   it('a subscription closed by its own callback gets no further report, even of the same command', async () => {

@@ -459,9 +459,10 @@ export class ExchangeCore implements ExchangeApi {
     const s = subs;
     const e: ExecSub = { fn: listener, skipTo: 0, backlog: undefined, closed: false };
     if (s.list.length === 0) {
-      // The account had no subscriber, so the reports of its commands applied but not yet
-      // released exist only in the history: they are delivered from there at their release.
-      if (this.seq > this.releasedSeq) {
+      // The account had no subscriber, so (with the exchange's report filter) the reports of its
+      // commands applied but not yet released exist only in the history: they are delivered from
+      // there at their release.
+      if (this.seq > this.releasedSeq && this.exchange.reportFilterActive) {
         e.skipTo = this.seq;
         // undefined: the history's window is smaller than what is in flight; those reports are
         // gone as they would be for a resume (the subscriber sees the gap in accountSeq)

@@ -1146,12 +1146,14 @@ export class Exchange {
 
   /**
    * `on`: the listener gets report objects only for the accounts marked with
-   * setReportsWanted (the history is written for every account either way).
+   * setReportsWanted (the history is written for every account either way). Has
+   * no effect when the history keeps nothing (execHistory or execLogRows 0).
    * Objects for an account nobody listens to are the largest avoidable cost of a
    * command whose maker or taker has no session (docs/engine.md, "Performance").
    */
   setReportFilter(on: boolean): void {
-    if (!on) {
+    // without a history a late subscriber's reports could not be rebuilt: every account gets objects
+    if (!on || !this.execLog.keeps) {
       this.reportWanted = undefined;
       return;
     }
@@ -1160,6 +1162,11 @@ export class Exchange {
       const a = this.accounts.get(id);
       if (a !== undefined) this.reportWanted[a.idx] = 1;
     }
+  }
+
+  /** True while a report filter is in effect (setReportFilter(true) with a history that keeps reports). */
+  get reportFilterActive(): boolean {
+    return this.reportWanted !== undefined;
   }
 
   /** Whether report objects of account `accountId` are built (with a report filter). */

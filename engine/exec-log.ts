@@ -213,6 +213,11 @@ export class ExecLog extends PagedRing {
     };
   }
 
+  /** Whether reports are kept at all (execHistory and execLogRows both above 0). */
+  get keeps(): boolean {
+    return this.cap > 0 && this.perAccount > 0;
+  }
+
   /**
    * `a`'s reports of commands after command seq `afterSeq`, oldest first, as fresh
    * objects, or undefined when the history no longer holds all of them (the log

@@ -358,6 +358,24 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     expect(core.exchange.execReports(2, 0, Infinity)).to.deep.equal(second);
   });
 
+  it('without a report history (execHistory 0) every account gets report objects, so a late first subscriber still gets its in-flight reports', async () => {
+    const log = new ManualLog();
+    core = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, log, execHistory: 0 });
+    core.execute({ type: 'createAccount', accountId: 1, cash: 100_000_000 }, () => {});
+    core.execute({ type: 'createAccount', accountId: 2, cash: 100_000_000, positions: { AAA: 1_000 } }, () => {});
+    core.execute(order(2, 'SELL', 1_000, 10, 's1'), () => {});
+    core.execute(order(1, 'BUY', 1_000, 4, 'b1'), () => {});
+    await tick();
+    const got: ExecReport[] = [];
+    core.subscribeExecutions(2, { fromSeq: 0 }, (r) => got.push(r));
+    log.complete();
+    expect(got.map((r) => [r.accountSeq, r.kind])).to.deep.equal([
+      [1, 'ACCEPTED'],
+      [2, 'FILL'],
+    ]);
+    expect(core.exchange.execReports(2, 0, Infinity)).to.deep.equal([]); // nothing kept
+  });
+
   it('Exchange report filter: objects only for wanted accounts (marked before or after they exist, kept across restore); the history has every report', () => {
     const ex = new Exchange({ market: MARKET, book: 'reference' });
     const seen: number[] = [];

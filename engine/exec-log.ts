@@ -224,18 +224,8 @@ export class ExecLog extends PagedRing {
    * or the account's window moved past one).
    */
   after(a: Account, afterSeq: number, symbols: readonly string[]): ExecReport[] | undefined {
-    const found: number[] = [];
-    const oldest = this.rows - this.cap;
-    let row = a.lastExecRow;
-    for (; row >= 0; ) {
-      if (row < oldest || found.length >= this.perAccount) return undefined;
-      const i = row % this.cap;
-      const c = this.pageOf(i);
-      const o = this.offsetOf(i);
-      if (!(c[o + C_SEQ]! > afterSeq)) break;
-      found.push(i);
-      row = c[o + C_PREV]!;
-    }
+    const { found, complete } = this.newest(a, C_SEQ, afterSeq);
+    if (!complete) return undefined;
     const out: ExecReport[] = [];
     for (let k = found.length - 1; k >= 0; k--) out.push(this.row(a.id, found[k]!, symbols));
     return out;
@@ -246,21 +236,33 @@ export class ExecLog extends PagedRing {
    * oldest first, as fresh objects; `symbols[i]` names the symbol of dense index i.
    */
   since(a: Account, fromSeq: number, maxSeq: number, symbols: readonly string[]): ExecReport[] {
-    const found: number[] = [];
-    const oldest = this.rows - this.cap;
-    for (let row = a.lastExecRow; row >= 0 && row >= oldest && found.length < this.perAccount; ) {
-      const i = row % this.cap;
-      const c = this.pageOf(i);
-      const o = this.offsetOf(i);
-      if (!(c[o + C_ACCOUNT_SEQ]! > fromSeq)) break;
-      found.push(i);
-      row = c[o + C_PREV]!;
-    }
+    const { found } = this.newest(a, C_ACCOUNT_SEQ, fromSeq);
     const out: ExecReport[] = [];
     for (let k = found.length - 1; k >= 0; k--) {
       const i = found[k]!;
       if (this.pageOf(i)[this.offsetOf(i) + C_SEQ]! <= maxSeq) out.push(this.row(a.id, i, symbols));
     }
     return out;
+  }
+
+  /**
+   * Ring indexes of `a`'s newest retained rows whose column `col` is above `bound`,
+   * newest first, walking the account's chain back; `complete` is false when the
+   * log's or the account's window ended the walk before a row at or below `bound`
+   * (or the account's first row).
+   */
+  private newest(a: Account, col: number, bound: number): { found: number[]; complete: boolean } {
+    const found: number[] = [];
+    const oldest = this.rows - this.cap;
+    for (let row = a.lastExecRow; row >= 0; ) {
+      if (row < oldest || found.length >= this.perAccount) return { found, complete: false };
+      const i = row % this.cap;
+      const c = this.pageOf(i);
+      const o = this.offsetOf(i);
+      if (!(c[o + col]! > bound)) break;
+      found.push(i);
+      row = c[o + C_PREV]!;
+    }
+    return { found, complete: true };
   }
 }

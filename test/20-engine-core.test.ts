@@ -376,6 +376,24 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     expect(core.exchange.execReports(2, 0, Infinity)).to.deep.equal([]); // nothing kept
   });
 
+  it('a late first subscriber whose in-flight reports no longer fit the history sees the gap in accountSeq, then gets the rest live', async () => {
+    const log = new ManualLog();
+    core = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, log, execHistory: 2 });
+    core.execute({ type: 'createAccount', accountId: 1, cash: 100_000_000 }, () => {});
+    core.execute({ type: 'createAccount', accountId: 2, cash: 100_000_000, positions: { AAA: 1_000 } }, () => {});
+    core.execute(order(2, 'SELL', 1_000, 10, 's1'), () => {});
+    core.execute(order(1, 'BUY', 1_000, 4, 'b1'), () => {});
+    core.execute(order(1, 'BUY', 1_000, 1, 'b2'), () => {}); // account 2: three reports in flight, two kept
+    await tick();
+    const got: ExecReport[] = [];
+    core.subscribeExecutions(2, { fromSeq: 0 }, (r) => got.push(r));
+    core.execute(order(1, 'BUY', 1_000, 2, 'b3'), () => {});
+    log.complete();
+    await tick();
+    log.complete();
+    expect(got.map((r) => [r.accountSeq, r.kind, r.filledQty])).to.deep.equal([[4, 'FILL', 7]]);
+  });
+
   it('Exchange report filter: objects only for wanted accounts (marked before or after they exist, kept across restore); the history has every report', () => {
     const ex = new Exchange({ market: MARKET, book: 'reference' });
     const seen: number[] = [];

@@ -218,7 +218,7 @@ export async function run(opts: SuiteOptions): Promise<SuiteResult> {
     });
 
     // Pipelined, one client (warm up first).
-    await pipelined([c0], ready.symbol, ready.price, Math.min(50_000, pipeN / 4), WINDOW);
+    await pipelined([c0], ready.symbol, ready.price, Math.min(150_000, pipeN / 4), WINDOW);
     const p1 = await pipelined([c0], ready.symbol, ready.price, pipeN, WINDOW);
     const l1 = latencyStats(p1.latencies);
     cases.push({

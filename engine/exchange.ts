@@ -1301,6 +1301,8 @@ export class Exchange {
     }
     if (this.archSize > this.keepTerminal) bad.push(`archive holds ${this.archSize} orders, more than ${this.keepTerminal}`);
     for (const a of this.accounts.values()) {
+      // the order path reads an account's money at row Account.idx (a fill from the order row's I_ACCT)
+      if (a.row !== a.idx || a.money !== this.money) bad.push(`account ${a.id} money row ${a.row} is not its index ${a.idx} in the exchange's table`);
       if (a.cash < 0) bad.push(`account ${a.id} cash ${a.cash} < 0`);
       if (a.reservedCash < 0 || a.reservedCash > a.cash) bad.push(`account ${a.id} reservedCash ${a.reservedCash} outside 0..cash ${a.cash}`);
       if (a.reservedCash !== (resCash.get(a.id) ?? 0)) bad.push(`account ${a.id} reservedCash ${a.reservedCash} != orders ${resCash.get(a.id) ?? 0}`);

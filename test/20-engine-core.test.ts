@@ -358,13 +358,22 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
     expect(core.exchange.execReports(2, 0, Infinity)).to.deep.equal(second);
   });
 
-  it('without a report history (execHistory 0) every account gets report objects, so a late first subscriber still gets its in-flight reports', async () => {
+  /**
+   * A core with report history `execHistory` whose journal flushes wait for the test, with
+   * account 2 (no subscriber) resting s1 and partly filled by b1, neither released yet.
+   */
+  function inFlightForAccount2(execHistory: number): ManualLog {
     const log = new ManualLog();
-    core = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, log, execHistory: 0 });
+    core = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, log, execHistory });
     core.execute({ type: 'createAccount', accountId: 1, cash: 100_000_000 }, () => {});
     core.execute({ type: 'createAccount', accountId: 2, cash: 100_000_000, positions: { AAA: 1_000 } }, () => {});
     core.execute(order(2, 'SELL', 1_000, 10, 's1'), () => {});
     core.execute(order(1, 'BUY', 1_000, 4, 'b1'), () => {});
+    return log;
+  }
+
+  it('without a report history (execHistory 0) every account gets report objects, so a late first subscriber still gets its in-flight reports', async () => {
+    const log = inFlightForAccount2(0);
     await tick();
     const got: ExecReport[] = [];
     core.subscribeExecutions(2, { fromSeq: 0 }, (r) => got.push(r));
@@ -377,12 +386,7 @@ describe('20 engine core: pipeline, durability ordering, streams', () => {
   });
 
   it('a late first subscriber whose in-flight reports no longer fit the history sees the gap in accountSeq, then gets the rest live', async () => {
-    const log = new ManualLog();
-    core = new ExchangeCore({ market: MARKET, book: 'reference', indexIntervalMs: 0, log, execHistory: 2 });
-    core.execute({ type: 'createAccount', accountId: 1, cash: 100_000_000 }, () => {});
-    core.execute({ type: 'createAccount', accountId: 2, cash: 100_000_000, positions: { AAA: 1_000 } }, () => {});
-    core.execute(order(2, 'SELL', 1_000, 10, 's1'), () => {});
-    core.execute(order(1, 'BUY', 1_000, 4, 'b1'), () => {});
+    const log = inFlightForAccount2(2);
     core.execute(order(1, 'BUY', 1_000, 1, 'b2'), () => {}); // account 2: three reports in flight, two kept
     await tick();
     const got: ExecReport[] = [];

@@ -19,26 +19,26 @@
 namespace aurex {
 
 // ------------------------------------------------------------------ BookSide
+// Only the pages ever allocated are visited: the page table covers every price
+// up to maxPrice (megabytes, mostly never touched), and scanning it whole
+// faulted in all of it on every close and reset.
 BookSide::~BookSide() {
-  if (pages_) {
-    for (uint32_t i = 0; i < nPages_; i++) free(pages_[i]);
-    free(pages_);
-  }
+  for (uint32_t k = 0; k < used_.size(); k++) free(pages_[used_[k]]);
+  sparseFree(pages_, static_cast<size_t>(nPages_) * sizeof(Page*));
 }
 
 bool BookSide::init(uint32_t maxPrice) {
   nPages_ = (maxPrice >> PAGE_SHIFT) + 1;
-  pages_ = static_cast<Page**>(calloc(nPages_, sizeof(Page*)));
+  pages_ = static_cast<Page**>(sparseCalloc(static_cast<size_t>(nPages_) * sizeof(Page*)));
   return pages_ != nullptr && pageTree_.init(nPages_);
 }
 
 void BookSide::reset() {
-  for (uint32_t i = 0; i < nPages_; i++) {
-    if (pages_[i]) {
-      free(pages_[i]);
-      pages_[i] = nullptr;
-    }
+  for (uint32_t k = 0; k < used_.size(); k++) {
+    free(pages_[used_[k]]);
+    pages_[used_[k]] = nullptr;
   }
+  used_.clear();
   pagesAllocated_ = 0;
   pageTree_.reset();
   best_ = -1;
@@ -50,6 +50,12 @@ Level* BookSide::ensure(uint32_t p) {
     // calloc: every level starts empty (count 0) and every bit clear.
     pg = static_cast<Page*>(calloc(1, sizeof(Page)));
     if (!pg) return nullptr;
+    if (!used_.push()) {
+      free(pg);
+      pg = nullptr;
+      return nullptr;
+    }
+    used_[used_.size() - 1] = p >> PAGE_SHIFT;
     pagesAllocated_++;
   }
   return &pg->levels[p & PAGE_MASK];
@@ -132,9 +138,11 @@ uint64_t BookSide::bytes() const {
 
 const char* BookSide::check() const {
   int64_t extreme = -1;
+  uint32_t allocated = 0;
   for (uint32_t pi = 0; pi < nPages_; pi++) {
     const Page* pg = pages_[pi];
     if (!pg) continue;
+    allocated++;
     uint64_t summary = 0;
     for (uint32_t w = 0; w < PAGE_SIZE / 64; w++) {
       if (pg->bits[w]) summary |= 1ULL << w;
@@ -154,6 +162,9 @@ const char* BookSide::check() const {
     if ((pageTree_.findGE(pi) == static_cast<int64_t>(pi)) != (summary != 0)) return "page tree does not match page occupancy";
   }
   if (extreme != best_) return "cached best price is wrong";
+  if (allocated != used_.size() || allocated != pagesAllocated_) return "allocated pages do not match the page list";
+  for (uint32_t k = 0; k < used_.size(); k++)
+    if (used_[k] >= nPages_ || !pages_[used_[k]]) return "page list names a page that is not allocated";
   return nullptr;
 }
 

@@ -96,6 +96,7 @@ class BookSide {
   uint32_t nPages_ = 0;
   uint32_t pagesAllocated_ = 0;
   Page** pages_ = nullptr;
+  PoolArray<uint32_t> used_;  // indices of the allocated pages, in allocation order
   BitTree pageTree_;  // which pages hold at least one occupied level
 };
 

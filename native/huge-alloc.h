@@ -27,6 +27,20 @@ inline void* hugeCalloc(size_t bytes) {
 
 inline void hugeFree(void* p) { free(p); }
 
+// Zeroed memory for a large, sparsely used table (a book side's page table
+// spans every price up to maxPrice: megabytes, of which a few KiB near the
+// traded prices are ever touched). Mapped directly, so untouched parts stay
+// unmapped: calloc returns recycled heap memory once glibc has raised its mmap
+// threshold after a large free, and then zeroes (faults in) all of it.
+inline void* sparseCalloc(size_t bytes) {
+  void* p = mmap(nullptr, bytes ? bytes : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+inline void sparseFree(void* p, size_t bytes) {
+  if (p) munmap(p, bytes ? bytes : 1);
+}
+
 // A growable array of trivially copyable T with capacity-doubling growth.
 template <typename T>
 class PoolArray {

@@ -137,7 +137,7 @@ export class ClientIdIndex {
         const s = r >= 0 ? r : archPos(r);
         const sc = S.d[(s << 4) + D_CID]!;
         // an id with a code is compared by its code, one without by its text
-        if (S.account(s).id === accountId && (hasCode ? sc === code : sc !== sc && S.cid[s] === cid)) {
+        if (S.account(s).id === accountId && (hasCode ? sc === code : sc !== sc && S.textCids.get(s) === cid)) {
           this.lastBucket = -1;
           return r;
         }
@@ -176,7 +176,7 @@ export class ClientIdIndex {
     this.flush();
     const st = this.store;
     const code = st.d[(slot << 4) + D_CID]!;
-    const h = code === code ? codeHash(st.account(slot).id, code) : cidHash(st.account(slot).id, st.cid[slot]!);
+    const h = code === code ? codeHash(st.account(slot).id, code) : cidHash(st.account(slot).id, st.textCids.get(slot)!);
     st.i[(slot << 5) + I_CID_HASH] = h;
     this.widen(st.i[(slot << 5) + I_ACCT]!, code);
     this.put(h, slot + 1);

@@ -164,8 +164,13 @@ export class OrderStore {
   b = new Uint8Array(0);
   /** Fields read only by views, snapshots and stop triggering, kept out of the row: index (slot << 1) + X_*. */
   cold = new Float64Array(0);
-  /** Client order ids that have no code (D_CID is NaN); '' elsewhere. */
-  cid: string[] = [];
+  /**
+   * Client order ids that have no code (D_CID is NaN), by slot. Such ids are
+   * rare (cidCode covers the usual shapes), so a map: an array with an entry per
+   * slot grew by copying to a million entries in the archive and was scanned by
+   * every major GC (docs/engine.md, "First touch").
+   */
+  readonly textCids = new Map<number, string>();
   /**
    * Client-id strings by slot, direct-mapped (slot & TEXT_CACHE_MASK), tagged with
    * slot + 1: a new order's result and reports reuse the command's string, and a
@@ -218,9 +223,6 @@ export class OrderStore {
       if (this.top >= this.maxSlots) throw new AurexError(Code.BOOK_FULL, `order store full (${this.maxSlots} orders)`);
       if (this.top === this.cap) this.grow(Math.min(this.cap * 2, MAX_ORDER_SLOTS));
       s = this.top++;
-      // pushed as slots are first used, never assigned past the end: a holey array
-      // of a million would turn into a dictionary
-      if (s === this.cid.length) this.cid.push('');
     }
     this.d[(s << 4) + D_HIST_CID] = -1;
     return s;
@@ -229,7 +231,7 @@ export class OrderStore {
   /** Sets slot `s`'s client order id `cid`, whose code (cidCode) is `code`. */
   setCid(s: number, cid: string, code: number): void {
     this.d[(s << 4) + D_CID] = code;
-    if (code !== code) this.cid[s] = cid;
+    if (code !== code) this.textCids.set(s, cid);
     const k = s & TEXT_CACHE_MASK;
     this.textTag[k] = s + 1;
     this.textStr[k] = cid;
@@ -240,7 +242,7 @@ export class OrderStore {
     const k = s & TEXT_CACHE_MASK;
     if (this.textTag[k] === s + 1) return this.textStr[k]!;
     const c = this.d[(s << 4) + D_CID]!;
-    if (c !== c) return this.cid[s]!;
+    if (c !== c) return this.textCids.get(s)!;
     const t = cidText(c);
     this.textTag[k] = s + 1;
     this.textStr[k] = t;
@@ -273,13 +275,14 @@ export class OrderStore {
     this.cold[p << 1] = src.cold[o << 1]!;
     this.cold[(p << 1) + 1] = src.cold[(o << 1) + 1]!;
     const c = dd[b + D_CID]!;
-    this.cid[p] = c !== c ? src.cid[o]! : '';
+    if (c !== c) this.textCids.set(p, src.textCids.get(o)!);
+    else if (this.textCids.size !== 0) this.textCids.delete(p);
     const k = p & TEXT_CACHE_MASK;
     if (this.textTag[k] === p + 1) this.textTag[k] = 0;
   }
 
   release(s: number): void {
-    if (this.d[(s << 4) + D_CID] !== this.d[(s << 4) + D_CID]) this.cid[s] = '';
+    if (this.d[(s << 4) + D_CID] !== this.d[(s << 4) + D_CID]) this.textCids.delete(s);
     if (this.textTag[s & TEXT_CACHE_MASK] === s + 1) this.textTag[s & TEXT_CACHE_MASK] = 0;
     this.b[(s << 7) + B_FLAGS] = 0;
     this.freeList[this.nFree++] = s;
@@ -289,7 +292,7 @@ export class OrderStore {
     this.top = 0;
     this.nFree = 0;
     this.textTag.fill(0);
-    this.cid.fill('');
+    this.textCids.clear();
   }
 
   private grow(cap: number): void {

@@ -20,6 +20,7 @@
  */
 import type { Side, TradeEvent } from './types.ts';
 import type { Account } from './accounts.ts';
+import { allocPage } from './page-pool.ts';
 
 /**
  * A trade as a snapshot row: tradeId, seq, ts, price, qty, buyOrderId,
@@ -66,7 +67,7 @@ export class TradeLog {
     let c = this.pages[n];
     if (c === undefined) {
       while (this.pages.length < n) this.pages.push(undefined);
-      c = new Float64Array(Math.min(PAGE_ROWS, this.capacity - n * PAGE_ROWS) * LW);
+      c = allocPage(Math.min(PAGE_ROWS, this.capacity - n * PAGE_ROWS) * LW);
       this.pages[n] = c;
     }
     return c;

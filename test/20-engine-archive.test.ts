@@ -97,6 +97,35 @@ for (const book of impls) {
       r.ex.close();
     });
 
+    it('client ids without a numeric code (kept as text) survive the archive ring, whose slots alternate between text and coded ids', () => {
+      const r = new Run({ book, retainTerminalOrders: 3 });
+      r.account(1);
+      // even i: too long for a code (the store keeps the text); odd i: a short coded id
+      const cid = (i: number) => (i % 2 === 0 ? `text-client-order-id-${i}` : `c${i}`);
+      const closed: OrderView[] = [];
+      for (let i = 0; i < 10; i++) {
+        const res = r.order(1, cid(i), { side: 'BUY', kind: 'IOC', price: 9_000 + i });
+        expect(res.order!.clientOrderId).to.equal(cid(i));
+        closed.push(res.order!);
+        r.sound();
+      }
+      for (let i = 0; i < 10; i++) {
+        const found = r.ex.getOrder(1, { clientOrderId: cid(i) });
+        if (i < 7) expect(found, cid(i)).to.equal(undefined);
+        else expect(found, cid(i)).to.deep.equal(closed[i]);
+      }
+      // a retained text id is a duplicate; a forgotten one (its archive slot now holds a coded id) is free again
+      expect(r.order(1, cid(8), { side: 'BUY', price: 9_500 }).code).to.equal(Code.DUPLICATE_CLIENT_ORDER_ID);
+      const again = r.order(1, cid(4), { side: 'BUY', price: 9_500 });
+      expect(again.code).to.equal(Code.OK);
+      expect(r.ex.getOrder(1, { orderId: again.order!.orderId })!.clientOrderId).to.equal(cid(4));
+      // the stores keep text only for slots that hold a text id: the live cid(4) and the retained cid(8)
+      const stores = r.ex as unknown as { store: { textCids: Map<number, string> }; arch: { textCids: Map<number, string> } };
+      expect([...stores.store.textCids.values(), ...stores.arch.textCids.values()].sort()).to.deep.equal([cid(4), cid(8)]);
+      r.sound();
+      r.ex.close();
+    });
+
     it('an archived filled order keeps its trades and average price; a live one is never archived', () => {
       const r = new Run({ book, retainTerminalOrders: 100 });
       r.account(1);

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import type { Command } from '../types.ts';
 import { ByteReader, dataViewOf } from './byte-buffer.ts';
 import { decodeCommand } from './command-codec.ts';
+import { bigBuffer } from '../big-buffer.ts';
 import {
   checkFileHeader,
   checkRecord,
@@ -86,12 +87,10 @@ export function scanRecords(buf: Buffer, visit?: RecordVisitor, label = 'journal
   }
   scan.version = headerVersion(buf);
   const grouped = scan.version !== JOURNAL_VERSION_V1;
-  // version 2: [start, end, seq] of the open group's records, delivered at its commit
-  // A Float64Array with a count, not a number[] emptied with `length = 0`: that
-  // frees the array's storage, so every group re-grew it push by push (with a
-  // journal of one 500k-record group, a quarter of the scan and most of its garbage).
-  let pending = new Float64Array(3 * 256);
-  let np = 0;
+  // version 2: the open group's records are delivered at its commit by walking
+  // them again from groupStart (their framing and checksums were checked on
+  // the first pass), so a group of any size needs no buffer of its own.
+  let groupCount = 0;
   let groupStart = FILE_HEADER_BYTES;
   let lastCmdSeq = 0;
   let p = FILE_HEADER_BYTES;
@@ -107,13 +106,20 @@ export function scanRecords(buf: Buffer, visit?: RecordVisitor, label = 'journal
     const start = p + RECORD_HEADER_BYTES;
     const seq = dv.getFloat64(start + 1, true);
     if (grouped && isCommitPayload(buf, start, end)) {
-      const count = np / 3;
+      const count = groupCount;
       if (count === 0 || seq !== lastCmdSeq || commitGroupStart(buf, start) !== groupStart || commitRecords(buf, start) !== count) {
         scan.tornReason = `commit record at ${p} does not match its group`;
         break;
       }
-      for (let i = 0; i < np; i += 3) visit?.(pending[i]!, pending[i + 1]!, pending[i + 2]!, groupStart);
-      np = 0;
+      if (visit !== undefined) {
+        for (let q = groupStart; q < p; ) {
+          const rs = q + RECORD_HEADER_BYTES;
+          const re = rs + dv.getUint32(q, true);
+          visit(rs, re, dv.getFloat64(rs + 1, true), groupStart);
+          q = re;
+        }
+      }
+      groupCount = 0;
       scan.records += count;
       scan.lastSeq = seq;
       p = end;
@@ -126,16 +132,7 @@ export function scanRecords(buf: Buffer, visit?: RecordVisitor, label = 'journal
       break;
     }
     lastCmdSeq = seq;
-    if (grouped) {
-      if (np + 3 > pending.length) {
-        const g = new Float64Array(pending.length * 2);
-        g.set(pending);
-        pending = g;
-      }
-      pending[np++] = start;
-      pending[np++] = end;
-      pending[np++] = seq;
-    }
+    if (grouped) groupCount++;
     else {
       visit?.(start, end, seq, p);
       scan.lastSeq = seq;
@@ -146,7 +143,7 @@ export function scanRecords(buf: Buffer, visit?: RecordVisitor, label = 'journal
   }
   if (scan.tornReason === undefined) {
     // version 2: records after the last commit are a group whose commit record never reached the disk
-    if (np > 0) scan.tornReason = `uncommitted group of ${np / 3} records at ${groupStart}`;
+    if (groupCount > 0) scan.tornReason = `uncommitted group of ${groupCount} records at ${groupStart}`;
     return scan;
   }
   if (grouped) {
@@ -201,6 +198,29 @@ export interface ReplayStats {
 }
 
 /**
+ * A whole file's bytes, read into huge pages when the file is 2 MiB or more
+ * (bigBuffer): readFileSync's buffer is first-touched 4 KiB at a time by the
+ * kernel's copy, and on this kind of VM those page faults were a quarter of a
+ * 500k-record replay's faults (docs/durability.md, "Replay").
+ */
+export function readWholeFile(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.from(bigBuffer(Math.max(size, 1)), 0, size);
+    let off = 0;
+    while (off < size) {
+      const n = fs.readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === size ? buf : buf.subarray(0, off);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * Deliver every journaled command with seq > fromSeq, in order, to `fn`.
  * Each file is read whole (files are bounded by the roll size).
  */
@@ -212,7 +232,7 @@ export function readJournal(dir: string, fromSeq: number, fn: (cmd: Command) => 
   for (let i = 0; i + 1 < files.length; i++) if (files[i + 1]!.firstSeq <= fromSeq + 1) startIdx = i + 1;
   for (let i = startIdx; i < files.length; i++) {
     const f = files[i]!;
-    const buf = fs.readFileSync(f.path);
+    const buf = readWholeFile(f.path);
     stats.bytes += buf.length;
     const r = new ByteReader(buf);
     let prev = stats.lastSeq;

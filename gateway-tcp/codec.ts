@@ -38,6 +38,9 @@ import {
   WireStatus,
 } from './protocol.ts';
 
+// a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
+const charCodeAt = String.prototype.charCodeAt;
+
 // ------------------------------------------------------------ primitives
 const TWO32 = 4294967296;
 /** Largest high half of a safe u64 (2^53 - 1 = 0x1FFFFF_FFFFFFFF). */
@@ -191,7 +194,7 @@ export function clientOrderIdToWire(s: string): number {
   if (n === 0 || n > 16) return 0;
   let v = 0;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
+    const c = charCodeAt.call(s, i) - 48;
     if (c < 0 || c > 9 || (i === 0 && c === 0)) return 0;
     v = v * 10 + c;
   }

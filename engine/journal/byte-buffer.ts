@@ -7,6 +7,9 @@
  * size. Numbers that can exceed 32 bits (ids, prices, cash) are written as
  * float64: exact for every safe integer, which is what the edge admits.
  */
+// a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
+const charCodeAt = String.prototype.charCodeAt;
+
 /** A DataView over `buf`: its float64 reads and writes are one load or store (Buffer.readDoubleLE and writeDoubleLE go byte by byte). */
 export function dataViewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -72,7 +75,7 @@ export class ByteWriter {
     let p = this.pos + 2;
     let ascii = true;
     for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
+      const c = charCodeAt.call(s, i);
       if (c > 0x7f) {
         ascii = false;
         break;

@@ -31,11 +31,11 @@ import {
   SYMBOL_BYTES,
   Size,
   SubscribeAction,
-  WireExecKind,
-  WireLiquidity,
-  WireOrderKind,
-  WireSide,
-  WireStatus,
+  wireExecKind,
+  wireLiquidity,
+  wireOrderKind,
+  wireSide,
+  wireStatus,
 } from './protocol.ts';
 
 // a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
@@ -458,8 +458,8 @@ export function encodeOrderSubmit(b: Buffer, o: number, m: OrderSubmitMsg): numb
   writeU64(b, p + 16, m.qty);
   writeU64(b, p + 24, m.stopPrice);
   writeU16(b, p + 32, m.symbolId);
-  b[p + 34] = WireSide[m.side];
-  b[p + 35] = WireOrderKind[m.kind];
+  b[p + 34] = wireSide(m.side);
+  b[p + 35] = wireOrderKind(m.kind);
   b[p + 36] = m.postOnly ? 1 : 0;
   b[p + 37] = 0;
   b[p + 38] = 0;
@@ -540,7 +540,7 @@ export function encodeOrderResponse(b: Buffer, o: number, m: OrderResponseMsg): 
   writeU64(b, p + 56, m.remainingQty);
   writeU16(b, p + 64, m.code);
   b[p + 66] = m.reqType;
-  b[p + 67] = WireStatus[m.status];
+  b[p + 67] = wireStatus(m.status);
   b[p + 68] = m.duplicate ? 1 : 0;
   b[p + 69] = 0;
   b[p + 70] = 0;
@@ -565,9 +565,9 @@ export function encodeOrderStatus(b: Buffer, o: number, m: OrderStatusMsg): numb
   writeU16(b, p + 96, m.code);
   writeU16(b, p + 98, m.orderCode);
   writeU16(b, p + 100, m.symbolId);
-  b[p + 102] = m.side ? WireSide[m.side] : 0;
-  b[p + 103] = m.kind ? WireOrderKind[m.kind] : 0;
-  b[p + 104] = m.status ? WireStatus[m.status] : 0;
+  b[p + 102] = m.side ? wireSide(m.side) : 0;
+  b[p + 103] = m.kind ? wireOrderKind(m.kind) : 0;
+  b[p + 104] = m.status ? wireStatus(m.status) : 0;
   b[p + 105] = m.postOnly ? 1 : 0;
   b[p + 106] = 0;
   b[p + 107] = 0;
@@ -607,7 +607,7 @@ export function encodeMarketDataUpdate(b: Buffer, o: number, m: MarketDataUpdate
     writeU64(b, q + 16, t.qty);
     writeU64(b, q + 24, t.ts);
     writeU64(b, q + 32, t.mdSeq);
-    b[q + 40] = WireSide[t.aggressor];
+    b[q + 40] = wireSide(t.aggressor);
     b.fill(0, q + 41, q + 48);
     q += Size.MarketDataTrade;
   }
@@ -638,11 +638,11 @@ export function encodeExecutionReport(b: Buffer, o: number, m: ExecutionReportMs
   writeI64(b, p + 96, m.fee);
   writeU16(b, p + 104, m.code);
   writeU16(b, p + 106, m.symbolId);
-  b[p + 108] = WireExecKind[m.kind];
-  b[p + 109] = WireStatus[m.status];
-  b[p + 110] = WireSide[m.side];
-  b[p + 111] = WireOrderKind[m.orderKind];
-  b[p + 112] = m.liquidity ? WireLiquidity[m.liquidity] : 0;
+  b[p + 108] = wireExecKind(m.kind);
+  b[p + 109] = wireStatus(m.status);
+  b[p + 110] = wireSide(m.side);
+  b[p + 111] = wireOrderKind(m.orderKind);
+  b[p + 112] = wireLiquidity(m.liquidity);
   b[p + 113] = 0;
   b[p + 114] = 0;
   b[p + 115] = 0;

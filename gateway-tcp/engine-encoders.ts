@@ -11,11 +11,12 @@ import {
   MAX_MD_TRADES,
   MsgType,
   Size,
-  WireExecKind,
-  WireLiquidity,
-  WireOrderKind,
-  WireSide,
   WireStatus,
+  wireExecKind,
+  wireLiquidity,
+  wireOrderKind,
+  wireSide,
+  wireStatus,
 } from './protocol.ts';
 
 /** Order Response for a submit/cancel/replace result. `dv` views the same bytes as `b` (OutBuffer.dv). */
@@ -38,7 +39,7 @@ export function encodeOrderResponseFrom(b: Buffer, dv: DataView, o: number, corr
   writeU16(b, p + 64, res.code);
   b[p + 66] = reqType;
   // No order (e.g. cancel of an unknown order): the request itself was refused.
-  b[p + 67] = ord ? WireStatus[ord.status] : WireStatus.REJECTED;
+  b[p + 67] = ord ? wireStatus(ord.status) : WireStatus.REJECTED;
   b[p + 68] = res.duplicate ? 1 : 0;
   b[p + 69] = 0;
   b[p + 70] = 0;
@@ -64,11 +65,11 @@ export function encodeExecutionReportFrom(b: Buffer, dv: DataView, o: number, r:
   dvWriteI64(dv, p + 96, r.fee ?? 0);
   writeU16(b, p + 104, r.code);
   writeU16(b, p + 106, symbolId);
-  b[p + 108] = WireExecKind[r.kind];
-  b[p + 109] = WireStatus[r.status];
-  b[p + 110] = WireSide[r.side];
-  b[p + 111] = WireOrderKind[r.orderKind];
-  b[p + 112] = r.liquidity ? WireLiquidity[r.liquidity] : 0;
+  b[p + 108] = wireExecKind(r.kind);
+  b[p + 109] = wireStatus(r.status);
+  b[p + 110] = wireSide(r.side);
+  b[p + 111] = wireOrderKind(r.orderKind);
+  b[p + 112] = wireLiquidity(r.liquidity);
   b[p + 113] = 0;
   b[p + 114] = 0;
   b[p + 115] = 0;
@@ -102,9 +103,9 @@ export function encodeOrderStatusFrom(
   writeU64(b, p + 88, ord.lastSeq);
   writeU16(b, p + 98, ord.code);
   writeU16(b, p + 100, symbolId);
-  b[p + 102] = WireSide[ord.side];
-  b[p + 103] = WireOrderKind[ord.kind];
-  b[p + 104] = WireStatus[ord.status];
+  b[p + 102] = wireSide(ord.side);
+  b[p + 103] = wireOrderKind(ord.kind);
+  b[p + 104] = wireStatus(ord.status);
   b[p + 105] = ord.postOnly ? 1 : 0;
   return FRAME_SIZE.OrderStatus;
 }
@@ -168,7 +169,7 @@ export function encodeMarketDataFrom(
     writeU64(b, q + 16, t.qty);
     writeU64(b, q + 24, t.ts);
     writeU64(b, q + 32, t.mdSeq);
-    b[q + 40] = WireSide[t.aggressor];
+    b[q + 40] = wireSide(t.aggressor);
     b.fill(0, q + 41, q + 48);
     q += Size.MarketDataTrade;
   }

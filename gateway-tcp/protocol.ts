@@ -124,6 +124,58 @@ export const WireExecKind = {
 } as const;
 export const WireLiquidity = { NONE: 0, MAKER: 1, TAKER: 2 } as const;
 
+// The per-message encoders map engine enum strings through these switches, not by
+// indexing the tables above: a keyed load with several different string keys at
+// one site is megamorphic and goes through a generic lookup stub per field (~1% of
+// the TCP bench's server). Each case names its table entry, so the two cannot drift;
+// anything else is 0, which no decoder accepts (as the table lookup's undefined was).
+export function wireSide(s: Side): number {
+  return s === 'BUY' ? WireSide.BUY : s === 'SELL' ? WireSide.SELL : 0;
+}
+
+export function wireOrderKind(k: OrderKind): number {
+  switch (k) {
+    case 'LIMIT': return WireOrderKind.LIMIT;
+    case 'MARKET': return WireOrderKind.MARKET;
+    case 'IOC': return WireOrderKind.IOC;
+    case 'FOK': return WireOrderKind.FOK;
+    case 'STOP': return WireOrderKind.STOP;
+    case 'STOP_LIMIT': return WireOrderKind.STOP_LIMIT;
+    default: return 0;
+  }
+}
+
+export function wireStatus(st: OrderStatus): number {
+  switch (st) {
+    case 'NEW': return WireStatus.NEW;
+    case 'OPEN': return WireStatus.OPEN;
+    case 'PARTIALLY_FILLED': return WireStatus.PARTIALLY_FILLED;
+    case 'FILLED': return WireStatus.FILLED;
+    case 'CANCELLED': return WireStatus.CANCELLED;
+    case 'REJECTED': return WireStatus.REJECTED;
+    case 'EXPIRED': return WireStatus.EXPIRED;
+    default: return 0;
+  }
+}
+
+export function wireExecKind(k: ExecKind): number {
+  switch (k) {
+    case 'ACCEPTED': return WireExecKind.ACCEPTED;
+    case 'REJECTED': return WireExecKind.REJECTED;
+    case 'FILL': return WireExecKind.FILL;
+    case 'CANCELLED': return WireExecKind.CANCELLED;
+    case 'REPLACED': return WireExecKind.REPLACED;
+    case 'TRIGGERED': return WireExecKind.TRIGGERED;
+    case 'EXPIRED': return WireExecKind.EXPIRED;
+    default: return 0;
+  }
+}
+
+/** 0 (none) for an order report without a trade. */
+export function wireLiquidity(l: 'MAKER' | 'TAKER' | undefined): number {
+  return l === 'MAKER' ? WireLiquidity.MAKER : l === 'TAKER' ? WireLiquidity.TAKER : WireLiquidity.NONE;
+}
+
 /** Index = wire value; undefined = invalid. */
 export const SIDE_FROM_WIRE: readonly (Side | undefined)[] = [undefined, 'BUY', 'SELL'];
 export const KIND_FROM_WIRE: readonly (OrderKind | undefined)[] = [

@@ -14,7 +14,21 @@ import {
   type Message,
 } from '../gateway-tcp/codec.ts';
 import { FrameDecoder } from '../gateway-tcp/frame-decoder.ts';
-import { HEADER_SIZE, MsgType, Size } from '../gateway-tcp/protocol.ts';
+import {
+  HEADER_SIZE,
+  MsgType,
+  Size,
+  WireExecKind,
+  WireLiquidity,
+  WireOrderKind,
+  WireSide,
+  WireStatus,
+  wireExecKind,
+  wireLiquidity,
+  wireOrderKind,
+  wireSide,
+  wireStatus,
+} from '../gateway-tcp/protocol.ts';
 import { OutBuffer } from '../gateway-tcp/out-buffer.ts';
 
 const BIG = Number.MAX_SAFE_INTEGER;
@@ -353,6 +367,22 @@ describe('50 tcp codec', () => {
       dvWriteI64(dv, 5, v);
       expect(pooled.readBigInt64LE(5), `i64 ${v}`).to.equal(BigInt(v));
     }
+  });
+
+  it('maps engine enum strings to the wire values of the protocol tables, and anything else to 0', () => {
+    const pairs: [Record<string, number>, (v: never) => number][] = [
+      [WireSide, wireSide as (v: never) => number],
+      [WireOrderKind, wireOrderKind as (v: never) => number],
+      [WireStatus, wireStatus as (v: never) => number],
+      [WireExecKind, wireExecKind as (v: never) => number],
+    ];
+    for (const [table, f] of pairs) {
+      for (const [name, value] of Object.entries(table)) expect(f(name as never), name).to.equal(value);
+      for (const bad of ['', 'buy', 'X', 'NONE', undefined]) expect(f(bad as never), String(bad)).to.equal(0);
+    }
+    expect(wireLiquidity('MAKER')).to.equal(WireLiquidity.MAKER);
+    expect(wireLiquidity('TAKER')).to.equal(WireLiquidity.TAKER);
+    expect(wireLiquidity(undefined)).to.equal(WireLiquidity.NONE);
   });
 
   it('maps engine clientOrderId strings to wire u64 and back', () => {

@@ -13,11 +13,25 @@ const MIN_HUGE_BYTES = 2 << 20;
 
 let huge: ((bytes: number) => ArrayBuffer | null) | null | undefined;
 
+function hugeFn(): ((bytes: number) => ArrayBuffer | null) | null {
+  if (huge === undefined) huge = optionalAddonFunction('hugeBuffer', 'AUREX_HUGE_PAGES');
+  return huge;
+}
+
+/**
+ * Whether big buffers are mappings whose pages are backed only once touched
+ * (the addon's hugeBuffer): then reserving a large capacity up front costs
+ * address space, not memory, and saves growing by copying later.
+ */
+export function lazyBigBuffers(): boolean {
+  return hugeFn() !== null;
+}
+
 /** A zeroed buffer of at least `bytes` bytes (exactly `bytes` when plain). */
 export function bigBuffer(bytes: number): ArrayBuffer {
   if (bytes >= MIN_HUGE_BYTES) {
-    if (huge === undefined) huge = optionalAddonFunction('hugeBuffer', 'AUREX_HUGE_PAGES');
-    const b = huge === null ? null : huge(bytes);
+    const h = hugeFn();
+    const b = h === null ? null : h(bytes);
     if (b !== null) return b;
   }
   return new ArrayBuffer(bytes);

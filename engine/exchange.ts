@@ -100,6 +100,7 @@ import { loadMarketConfig, validateSymbolConfig, type IndexConfig, type MarketCo
 import { MarketIndex, rankSymbols } from './indices.ts';
 import { DEFAULT_L2_LEVELS, l1Of, levelsOf, mdUpdateOf } from './market-data.ts';
 import { bookFactory, type BookChoice, type BookFactory } from './book-factory.ts';
+import { lazyBigBuffers } from './big-buffer.ts';
 import {
   OC_ACCOUNT,
   OC_BOOK_TYPE,
@@ -197,6 +198,9 @@ export interface ExchangeOptions {
 
 /** ExchangeOptions.retainTerminalOrders by default. */
 export const DEFAULT_RETAIN_TERMINAL = 1 << 20;
+
+/** Live-order slots reserved up front when big buffers are lazily backed (rows: 128 MB of address space). */
+export const LIVE_RESERVE_SLOTS = 1 << 20;
 
 /** Largest ExchangeOptions.execHistory / execLogRows / retainTrades / tradeLogRows. */
 const MAX_LOG_ROWS = 1 << 26;
@@ -334,6 +338,11 @@ export class Exchange {
       throw new AurexError(Code.INVALID_ARGUMENT, `maxKnownOrders must be an integer in 1..${MAX_ORDER_SLOTS}, got ${String(maxKnown)}`);
     }
     this.store.maxSlots = maxKnown;
+    // The live store likewise, up to LIVE_RESERVE_SLOTS, when its mapping is backed
+    // only as it is touched: growing by doubling copies every row on the matching
+    // thread (at 2^20 live orders, 128 MB copied into fresh pages: a stall of a few
+    // hundred ms on this kind of VM) and touches twice the memory on the way.
+    if (lazyBigBuffers()) this.store.reserve(Math.min(maxKnown, LIVE_RESERVE_SLOTS));
     this.tradeLog = new TradeLog(tradeRows, keepTrades);
     this.execLog = new ExecLog(rows, perAccount);
     for (const ic of market.indices) this.indexByName.set(ic.name, new MarketIndex(ic));

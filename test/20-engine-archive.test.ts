@@ -9,10 +9,10 @@
  */
 import { expect } from 'chai';
 import { AurexError, Code } from '../engine/codes.ts';
-import { Exchange, type ExchangeOptions } from '../engine/exchange.ts';
+import { Exchange, LIVE_RESERVE_SLOTS, type ExchangeOptions } from '../engine/exchange.ts';
 import { nativeAvailable } from '../engine/book-factory.ts';
 import { loadAddon } from '../engine/book/native-addon.ts';
-import { bigBuffer } from '../engine/big-buffer.ts';
+import { bigBuffer, lazyBigBuffers } from '../engine/big-buffer.ts';
 import type { MarketConfig } from '../engine/symbols.ts';
 import type { Command, CommandResult, NewOrderCmd, OrderView } from '../engine/types.ts';
 
@@ -254,5 +254,24 @@ describe('20 engine: big-table buffers (engine/big-buffer.ts)', () => {
     expect(new Float64Array(h).every((x) => x === 0)).to.equal(true);
     // sizes the addon refuses: null, never a throw or a bad mapping
     for (const bad of [0, -1, Number.NaN, 2 ** 40, '8' as unknown as number]) expect(huge(bad), String(bad)).to.equal(null);
+  });
+
+  it('reserves the live store up front (up to LIVE_RESERVE_SLOTS, within maxKnownOrders) only when big buffers are lazily backed', () => {
+    const capOf = (ex: Exchange) => (ex as unknown as { store: { cap: number } }).store.cap;
+    const big = new Exchange({ market: TEST_MARKET });
+    const small = new Exchange({ market: TEST_MARKET, maxKnownOrders: 5_000 });
+    try {
+      if (lazyBigBuffers()) {
+        expect(capOf(big)).to.equal(LIVE_RESERVE_SLOTS);
+        expect(capOf(small)).to.equal(5_000);
+      } else {
+        // plain ArrayBuffers are committed by V8's accounting: grow as orders come
+        expect(capOf(big)).to.be.below(LIVE_RESERVE_SLOTS);
+      }
+      expect(lazyBigBuffers()).to.equal(nativeAvailable() && process.env.AUREX_HUGE_PAGES !== '0');
+    } finally {
+      big.close();
+      small.close();
+    }
   });
 });

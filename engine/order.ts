@@ -297,16 +297,18 @@ export class OrderStore {
 
   private grow(cap: number): void {
     const buf = bigBuffer(cap * ROW_BYTES);
-    new Uint8Array(buf).set(this.b);
+    // Only slots handed out (below top) hold anything: copying the whole old capacity
+    // would write (first-touch) all of it in the new buffer, reserved or not.
+    new Uint8Array(buf).set(this.b.subarray(0, this.top * ROW_BYTES));
     this.d = new Float64Array(buf, 0, cap << 4);
     this.i = new Int32Array(buf, 0, cap << 5);
     // cap * ROW_BYTES, not cap << 7: at MAX_ORDER_SLOTS that is 2^31, past an int32
     this.b = new Uint8Array(buf, 0, cap * ROW_BYTES);
     const cold = new Float64Array(bigBuffer(cap << 4), 0, cap << 1);
-    cold.set(this.cold);
+    cold.set(this.cold.subarray(0, this.top << 1));
     this.cold = cold;
     const free = new Int32Array(cap);
-    free.set(this.freeList);
+    free.set(this.freeList.subarray(0, this.nFree));
     this.freeList = free;
     this.cap = cap;
   }

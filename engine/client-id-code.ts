@@ -18,6 +18,8 @@
  * comparing ids.
  */
 
+import { asciiString } from './ascii-string.ts';
+
 // `s.charCodeAt` on strings of many representations (flat, cons, sliced, thin) is
 // a megamorphic method load: optimized code then calls a generic load stub for
 // every character read (~100 ns per 16-character id). Through this constant the
@@ -69,30 +71,22 @@ export function cidCode(s: string): number {
   return -k;
 }
 
-/** Character codes of an id being unpacked, last character first (no allocation per call). */
-const scratch = new Uint16Array(MAX_PACKED_CHARS);
+/** Character codes of an id being unpacked (no allocation per call). */
+const scratch = new Uint8Array(MAX_PACKED_CHARS);
 
 /** The id of code `c` (a value cidCode returned, not NaN). */
 export function cidText(c: number): string {
   if (c >= 0) return String(c);
-  let k = -c;
   let n = 0;
-  while (k > 0) {
+  for (let k = -c; k > 0; k = (k - (((k - 1) % 64) + 1)) / 64) n++;
+  // the last digit of the numeral is the last character
+  let k = -c;
+  for (let i = n - 1; i >= 0; i--) {
     const d = ((k - 1) % 64) + 1;
     k = (k - d) / 64;
-    scratch[n++] = CHAR[d]!;
+    scratch[i] = CHAR[d]!;
   }
-  const t = scratch;
-  switch (n) {
-    case 1: return String.fromCharCode(t[0]!);
-    case 2: return String.fromCharCode(t[1]!, t[0]!);
-    case 3: return String.fromCharCode(t[2]!, t[1]!, t[0]!);
-    case 4: return String.fromCharCode(t[3]!, t[2]!, t[1]!, t[0]!);
-    case 5: return String.fromCharCode(t[4]!, t[3]!, t[2]!, t[1]!, t[0]!);
-    case 6: return String.fromCharCode(t[5]!, t[4]!, t[3]!, t[2]!, t[1]!, t[0]!);
-    case 7: return String.fromCharCode(t[6]!, t[5]!, t[4]!, t[3]!, t[2]!, t[1]!, t[0]!);
-    default: return String.fromCharCode(t[7]!, t[6]!, t[5]!, t[4]!, t[3]!, t[2]!, t[1]!, t[0]!);
-  }
+  return asciiString(scratch, 0, n);
 }
 
 /** A 32-bit hash of (account id, code) for ClientIdIndex; codes and negated codes hash apart. */

@@ -237,6 +237,30 @@ function result(code: Code, seq: number, ts: number, order: OrderView | undefine
   return { code, seq, ts, order, duplicate: undefined, trades, cancelled: undefined };
 }
 
+/** The result view of a new order rejected before it got an id. */
+function rejectedView(cmd: NewOrderCmd, code: Code, seq: number, ts: number): OrderView {
+  return {
+    orderId: 0,
+    clientOrderId: cmd.clientOrderId,
+    accountId: cmd.accountId,
+    symbol: cmd.symbol,
+    side: cmd.side,
+    kind: cmd.kind,
+    price: cmd.price,
+    stopPrice: cmd.stopPrice ?? 0,
+    postOnly: cmd.postOnly === true,
+    qty: cmd.qty,
+    filledQty: 0,
+    remainingQty: 0,
+    filledNotionalTicks: 0,
+    status: 'REJECTED',
+    code,
+    createdTs: ts,
+    updatedTs: ts,
+    lastSeq: seq,
+  };
+}
+
 export class Exchange {
   private readonly symbolsByName = new Map<string, SymbolEngine>();
   private readonly symbolList: SymbolEngine[] = [];
@@ -445,7 +469,7 @@ export class Exchange {
     if (!fresh) {
       const dup = this.byCid.find(acct.id, cmd.clientOrderId, cidc);
       if (dup !== -1) {
-        const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, this.viewOf(dup), undefined);
+        const r = result(Code.DUPLICATE_CLIENT_ORDER_ID, seq, ts, this.resultView(dup), undefined);
         r.duplicate = true;
         return r;
       }
@@ -530,27 +554,13 @@ export class Exchange {
     return r >= 0 ? this.store.view(r) : this.arch.view(archPos(r));
   }
 
+  /** The view of reference `r` for a command's result; none in a replay, whose results nobody reads. */
+  private resultView(r: number): OrderView | undefined {
+    return this.views ? this.viewOf(r) : undefined;
+  }
+
   private rejectNew(cmd: NewOrderCmd, code: Code, acct: Account | undefined, seq: number, ts: number): CommandResult {
-    const view: OrderView = {
-      orderId: 0,
-      clientOrderId: cmd.clientOrderId,
-      accountId: cmd.accountId,
-      symbol: cmd.symbol,
-      side: cmd.side,
-      kind: cmd.kind,
-      price: cmd.price,
-      stopPrice: cmd.stopPrice ?? 0,
-      postOnly: cmd.postOnly === true,
-      qty: cmd.qty,
-      filledQty: 0,
-      remainingQty: 0,
-      filledNotionalTicks: 0,
-      status: 'REJECTED',
-      code,
-      createdTs: ts,
-      updatedTs: ts,
-      lastSeq: seq,
-    };
+    const view = this.views ? rejectedView(cmd, code, seq, ts) : undefined;
     if (acct === undefined) return result(code, seq, ts, view, undefined);
     const accountSeq = ++acct.execSeq;
     this.execLog.pushRejectedNew(acct, cmd, code, this.symbolsByName.get(cmd.symbol)?.idx ?? -1, accountSeq, seq, ts);
@@ -898,7 +908,7 @@ export class Exchange {
     if (acct === undefined) return result(Code.UNKNOWN_ACCOUNT, seq, ts, undefined, undefined);
     const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
     if (o === -1) return result(this.findCode, seq, ts, undefined, undefined);
-    if (o < 0 || !this.store.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.viewOf(o), undefined);
+    if (o < 0 || !this.store.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.resultView(o), undefined);
     this.cancelLive(o, Code.CANCEL_BY_USER, seq, ts);
     return result(Code.OK, seq, ts, this.views ? this.store.view(o) : undefined, undefined);
   }
@@ -924,35 +934,35 @@ export class Exchange {
     const o = this.findOrder(acct, cmd.orderId, cmd.clientOrderId);
     if (o === -1) return result(this.findCode, seq, ts, undefined, undefined);
     const st = this.store;
-    if (o < 0 || !st.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.viewOf(o), undefined);
+    if (o < 0 || !st.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.resultView(o), undefined);
     const kc = st.b[(o << 7) + B_KIND]!;
-    if (st.isPendingStop(o) || (kc !== K_LIMIT && kc !== K_STOP_LIMIT)) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, st.view(o), undefined);
+    if (st.isPendingStop(o) || (kc !== K_LIMIT && kc !== K_STOP_LIMIT)) return result(Code.REPLACE_NOT_ALLOWED, seq, ts, this.resultView(o), undefined);
     const sym = st.symbol(o);
-    if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, st.view(o), undefined);
-    if (sym.halted) return result(Code.SYMBOL_HALTED, seq, ts, st.view(o), undefined);
+    if (!acct.takeRate(ts, this.maxRate)) return result(Code.ORDER_RATE_EXCEEDED, seq, ts, this.resultView(o), undefined);
+    if (sym.halted) return result(Code.SYMBOL_HALTED, seq, ts, this.resultView(o), undefined);
     const qty = cmd.qty;
     let code = checkQty(sym, qty);
-    if (code !== Code.OK) return result(code, seq, ts, st.view(o), undefined);
+    if (code !== Code.OK) return result(code, seq, ts, this.resultView(o), undefined);
     const price = checkLimitPrice(sym, cmd.price);
-    if (price < 0) return result(-price as Code, seq, ts, st.view(o), undefined);
+    if (price < 0) return result(-price as Code, seq, ts, this.resultView(o), undefined);
     code = checkNotional(sym, price, qty);
-    if (code !== Code.OK) return result(code, seq, ts, st.view(o), undefined);
+    if (code !== Code.OK) return result(code, seq, ts, this.resultView(o), undefined);
     const side = st.b[(o << 7) + B_SIDE]!;
     if (st.isPostOnly(o)) {
       // A post-only order must stay passive after a reprice as well.
       const opp = side === BUY ? sym.book.bestAsk() : sym.book.bestBid();
-      if (opp > 0 && (side === BUY ? price >= opp : price <= opp)) return result(Code.POST_ONLY_WOULD_CROSS, seq, ts, st.view(o), undefined);
+      if (opp > 0 && (side === BUY ? price >= opp : price <= opp)) return result(Code.POST_ONLY_WOULD_CROSS, seq, ts, this.resultView(o), undefined);
     }
     const oldRes = st.d[(o << 4) + D_RESERVED]!;
     const oldResPrice = st.d[(o << 4) + D_RES_PRICE]!;
     let delta: number;
     if (side === BUY) {
       delta = buyReserve(price, qty, sym.tickSize, sym.maxFeeBps) - oldRes;
-      if (delta > acct.cash - acct.reservedCash) return result(Code.INSUFFICIENT_BUYING_POWER, seq, ts, st.view(o), undefined);
+      if (delta > acct.cash - acct.reservedCash) return result(Code.INSUFFICIENT_BUYING_POWER, seq, ts, this.resultView(o), undefined);
       acct.reservedCash += delta;
     } else {
       delta = qty - oldRes;
-      if (delta > acct.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, st.view(o), undefined);
+      if (delta > acct.availableShares(sym.idx)) return result(Code.INSUFFICIENT_SHARES, seq, ts, this.resultView(o), undefined);
       acct.addReservedShares(sym.idx, delta);
     }
     st.d[(o << 4) + D_RESERVED] = oldRes + delta;
@@ -965,10 +975,10 @@ export class Exchange {
       else acct.addReservedShares(sym.idx, -delta);
       st.d[(o << 4) + D_RESERVED] = oldRes;
       st.d[(o << 4) + D_RES_PRICE] = oldResPrice;
-      return result(this.bookReject, seq, ts, this.views ? st.view(o) : undefined, undefined);
+      return result(this.bookReject, seq, ts, this.resultView(o), undefined);
     }
     if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
-    return result(Code.OK, seq, ts, this.views ? st.view(o) : undefined, this.cmdTrades);
+    return result(Code.OK, seq, ts, this.resultView(o), this.cmdTrades);
   }
 
   private massCancel(cmd: MassCancelCmd, seq: number, ts: number): CommandResult {

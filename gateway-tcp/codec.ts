@@ -13,6 +13,7 @@
  * payload is unacceptable (wrong length, invalid enum, value out of range).
  * They never throw and never read outside [off, off + len).
  */
+import { asciiString } from '../engine/ascii-string.ts';
 import { Code } from '../engine/codes.ts';
 import type { ExecKind, OrderKind, OrderStatus, Side } from '../engine/types.ts';
 import {
@@ -158,27 +159,8 @@ export function clientOrderIdToString(id: number): string {
     d[i] = 48 + lo - q * 10;
     lo = q;
   }
-  // fixed-arity fromCharCode: one flat one-byte string, no intermediate
-  switch (n) {
-    case 1:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!);
-    case 2:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!);
-    case 3:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!);
-    case 4:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!);
-    case 5:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!);
-    case 6:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!, d[13]!);
-    case 7:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!, d[13]!, d[14]!);
-    case 8:
-      return String.fromCharCode(d[0]!, d[1]!, d[2]!, d[3]!, d[4]!, d[5]!, d[6]!, d[7]!, d[8]!, d[9]!, d[10]!, d[11]!, d[12]!, d[13]!, d[14]!, d[15]!);
-    default:
-      return String(id);
-  }
+  // one flat one-byte string, no intermediate (n + 8 <= 16 digits: id <= 2^53 - 1)
+  return asciiString(d, 0, n + 8);
 }
 
 /** Digit scratch of clientOrderIdToString (16 = the most digits of a safe integer). */

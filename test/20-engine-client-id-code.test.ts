@@ -5,6 +5,7 @@
  * execution-report log all rely on these three properties.
  */
 import { expect } from 'chai';
+import { ASCII_STRING_MAX, asciiString } from '../engine/ascii-string.ts';
 import { cidCode, cidText, codeHash, MAX_PACKED_CHARS } from '../engine/client-id-code.ts';
 import { Prng } from '../bench/lib/workload.ts';
 import { OrderStore } from '../engine/order.ts';
@@ -51,6 +52,20 @@ function randomId(r: Prng): string {
 }
 
 describe('20 engine: client order id codes', () => {
+  it('asciiString builds the string of 1..16 bytes at any offset and refuses other lengths', () => {
+    const b = new Uint8Array(40);
+    for (let i = 0; i < b.length; i++) b[i] = 32 + ((i * 37) % 95);
+    for (let p = 0; p < 8; p++) {
+      for (let n = 1; n <= ASCII_STRING_MAX; n++) {
+        const s = asciiString(b, p, n);
+        expect(s).to.equal(Buffer.from(b.subarray(p, p + n)).toString('latin1'));
+        expect(s.length).to.equal(n);
+      }
+    }
+    expect(() => asciiString(b, 0, 0)).to.throw(RangeError);
+    expect(() => asciiString(b, 0, ASCII_STRING_MAX + 1)).to.throw(RangeError);
+  });
+
   it('round-trips, is injective, and gives a code to exactly the documented ids (200k random ids)', () => {
     const r = new Prng(2026);
     const seen = new Map<number, string>();

@@ -129,6 +129,16 @@ describe('60 journal: codec, CRC, writer, reader', () => {
     expect(r.pos).to.equal(w.view().length);
   });
 
+  it('reads strings exactly: short ASCII built from the bytes, anything else through the UTF-8 decoder', () => {
+    const words = ['', 'A', 'c1', 'w123456', 'ABCDEFGHIJKLMNO', 'ABCDEFGHIJKLMNOP', 'ABCDEFGHIJKLMNOPQ', '9007199254740991', 'a\u007f', 'a\u0080', 'é', 'Üñï-1', '€uro', '😀', 'x😀y', 'AB\u0000', '\u0000'];
+    for (let n = 1; n <= 20; n++) words.push('z'.repeat(n - 1) + 'é', 'q'.repeat(n));
+    const w = new ByteWriter();
+    for (const s of words) w.str(s);
+    const r = new ByteReader(w.view());
+    for (const want of words) expect(r.str()).to.equal(want);
+    expect(r.pos).to.equal(w.view().length);
+  });
+
   it('rejects a malformed record instead of inventing a command', () => {
     const w = new ByteWriter();
     encodeCommand(w, everyCommandVariant()[6]!);

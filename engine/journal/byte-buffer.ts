@@ -7,6 +7,8 @@
  * size. Numbers that can exceed 32 bits (ids, prices, cash) are written as
  * float64: exact for every safe integer, which is what the edge admits.
  */
+import { ASCII_STRING_MAX, asciiString } from '../ascii-string.ts';
+
 // a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
 const charCodeAt = String.prototype.charCodeAt;
 
@@ -176,7 +178,14 @@ export class ByteReader {
     this.need(len);
     const p = this.pos;
     this.pos = p + len;
-    return this.buf.toString('utf8', p, p + len);
+    const b = this.buf;
+    // client order ids: short ASCII, built without the C++ decoder (engine/ascii-string.ts)
+    if (len !== 0 && len <= ASCII_STRING_MAX) {
+      let or = 0;
+      for (let i = 0; i < len; i++) or |= b[p + i]!;
+      if (or < 0x80) return asciiString(b, p, len);
+    }
+    return b.toString('utf8', p, p + len);
   }
 
   /**

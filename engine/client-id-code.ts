@@ -20,11 +20,10 @@
 
 import { asciiString } from './ascii-string.ts';
 
-// `s.charCodeAt` on strings of many representations (flat, cons, sliced, thin) is
-// a megamorphic method load: optimized code then calls a generic load stub for
-// every character read (~100 ns per 16-character id). Through this constant the
-// compiler inlines the read (docs/engine.md, "Strings of many shapes").
-const charCodeAt = String.prototype.charCodeAt;
+// Characters are read with `String.prototype.charCodeAt.call(s, i)`, not `s.charCodeAt(i)`:
+// ids come as strings of many representations (flat, cons, sliced, thin), which make
+// the method load megamorphic, and a constant holding the method is not folded, so
+// each read stays a generic call (docs/engine.md, "Strings of many shapes").
 
 /** Digit value (1..64) of each character code below 128; 0 = not in the alphabet. */
 const DIGIT = new Uint8Array(128);
@@ -45,13 +44,13 @@ export const MAX_PACKED_CHARS = 8;
 export function cidCode(s: string): number {
   const n = s.length;
   if (n === 0 || n > 16) return NaN;
-  let c = charCodeAt.call(s, 0);
+  let c = String.prototype.charCodeAt.call(s, 0);
   if (c >= 48 && c <= 57 && (c !== 48 || n === 1)) {
     // a decimal while it stays digits; exact while v < 2^53 (a larger true value rounds to >= 2^53)
     let v = c - 48;
     let i = 1;
     for (; i < n; i++) {
-      c = charCodeAt.call(s, i);
+      c = String.prototype.charCodeAt.call(s, i);
       if (c < 48 || c > 57) break;
       v = v * 10 + (c - 48);
     }
@@ -63,7 +62,7 @@ export function cidCode(s: string): number {
   if (n > MAX_PACKED_CHARS) return NaN;
   let k = 0;
   for (let i = 0; i < n; i++) {
-    c = charCodeAt.call(s, i);
+    c = String.prototype.charCodeAt.call(s, i);
     const d = c < 128 ? DIGIT[c]! : 0;
     if (d === 0) return NaN;
     k = k * 64 + d;

@@ -25,8 +25,7 @@ import { cidCode, codeHash } from './client-id-code.ts';
 import { bigBuffer } from './big-buffer.ts';
 import { D_CID, I_ACCT, I_CID_HASH, type OrderStore } from './order.ts';
 
-// a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
-const charCodeAt = String.prototype.charCodeAt;
+// String.prototype.charCodeAt.call(s, i): inlined for strings of any shape (docs/engine.md, "Strings of many shapes")
 
 /** The reference of archive position `p` (OrderTable and ClientIdIndex hold these for closed orders). */
 export function archRef(p: number): number {
@@ -41,7 +40,7 @@ export function archPos(r: number): number {
 /** FNV-1a over the UTF-16 code units, seeded with the account id (ids without a code). */
 export function cidHash(accountId: number, cid: string): number {
   let h = (0x811c9dc5 ^ Math.imul(accountId | 0, 0x9e3779b1)) | 0;
-  for (let i = 0; i < cid.length; i++) h = Math.imul(h ^ charCodeAt.call(cid, i), 0x01000193);
+  for (let i = 0; i < cid.length; i++) h = Math.imul(h ^ String.prototype.charCodeAt.call(cid, i), 0x01000193);
   return (h ^ (h >>> 15)) | 0;
 }
 

@@ -40,8 +40,7 @@ import { Code } from './codes.ts';
 import { MAX_PRICE_TICKS } from './symbols.ts';
 import type { OrderKind, SymbolConfig } from './types.ts';
 
-// a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
-const charCodeAt = String.prototype.charCodeAt;
+// String.prototype.charCodeAt.call(s, i): inlined for strings of any shape (docs/engine.md, "Strings of many shapes")
 
 /** Highest price in ticks of any order (the books index levels by a 32-bit tick); owned by symbols.ts. */
 export { MAX_PRICE_TICKS };
@@ -63,7 +62,7 @@ export function isClientOrderId(v: unknown): v is string {
   const n = v.length;
   if (n === 0 || n > MAX_CLIENT_ORDER_ID_LENGTH) return false;
   for (let i = 0; i < n; i++) {
-    const c = charCodeAt.call(v, i);
+    const c = String.prototype.charCodeAt.call(v, i);
     if (c < 0x21 || c > 0x7e) return false;
   }
   return true;

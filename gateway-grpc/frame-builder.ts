@@ -18,8 +18,7 @@ import type { ExecReport } from '../engine/types.ts';
 import { execTypeToWire, kindToWire, sideToWire, statusToWire } from './convert.ts';
 import { ticksToPrice } from './price.ts';
 
-// a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
-const charCodeAt = String.prototype.charCodeAt;
+// String.prototype.charCodeAt.call(s, i): inlined for strings of any shape (docs/engine.md, "Strings of many shapes")
 
 const SLAB = 64 * 1024;
 /** Worst-case bytes of an ack whose strings are measured separately: header 5 + tags/varints. */
@@ -292,7 +291,7 @@ function str(b: Buffer, p: number, s: string): number {
   if (n < 128) {
     let ascii = true;
     for (let i = 0; i < n; i++) {
-      const c = charCodeAt.call(s, i);
+      const c = String.prototype.charCodeAt.call(s, i);
       if (c > 0x7f) {
         ascii = false;
         break;

@@ -39,8 +39,7 @@ import {
   wireStatus,
 } from './protocol.ts';
 
-// a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
-const charCodeAt = String.prototype.charCodeAt;
+// String.prototype.charCodeAt.call(s, i): inlined for strings of any shape (docs/engine.md, "Strings of many shapes")
 
 // ------------------------------------------------------------ primitives
 const TWO32 = 4294967296;
@@ -176,7 +175,7 @@ export function clientOrderIdToWire(s: string): number {
   if (n === 0 || n > 16) return 0;
   let v = 0;
   for (let i = 0; i < n; i++) {
-    const c = charCodeAt.call(s, i) - 48;
+    const c = String.prototype.charCodeAt.call(s, i) - 48;
     if (c < 0 || c > 9 || (i === 0 && c === 0)) return 0;
     v = v * 10 + c;
   }

@@ -9,8 +9,7 @@
  */
 import { ASCII_STRING_MAX, asciiString } from '../ascii-string.ts';
 
-// a megamorphic `s.charCodeAt` load per character otherwise (docs/engine.md, "Strings of many shapes")
-const charCodeAt = String.prototype.charCodeAt;
+// String.prototype.charCodeAt.call(s, i): inlined for strings of any shape (docs/engine.md, "Strings of many shapes")
 
 /** A DataView over `buf`: its float64 reads and writes are one load or store (Buffer.readDoubleLE and writeDoubleLE go byte by byte). */
 export function dataViewOf(buf: Buffer): DataView {
@@ -77,7 +76,7 @@ export class ByteWriter {
     let p = this.pos + 2;
     let ascii = true;
     for (let i = 0; i < n; i++) {
-      const c = charCodeAt.call(s, i);
+      const c = String.prototype.charCodeAt.call(s, i);
       if (c > 0x7f) {
         ascii = false;
         break;

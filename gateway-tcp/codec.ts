@@ -42,7 +42,7 @@ import {
 // String.prototype.charCodeAt.call(s, i): inlined for strings of any shape (docs/engine.md, "Strings of many shapes")
 
 // ------------------------------------------------------------ primitives
-const TWO32 = 4294967296;
+export const TWO32 = 4294967296;
 /** Largest high half of a safe u64 (2^53 - 1 = 0x1FFFFF_FFFFFFFF). */
 const MAX_SAFE_HI = 0x1fffff;
 
@@ -77,19 +77,6 @@ export function writeU64(b: Buffer, o: number, v: number): void {
 }
 
 /** Writes a safe integer (possibly negative) as i64 LE, two's complement. */
-/** writeU64 through a DataView over the same bytes: two 32-bit stores instead of eight byte stores. */
-export function dvWriteU64(dv: DataView, o: number, v: number): void {
-  const lo = v >>> 0;
-  dv.setUint32(o, lo, true);
-  dv.setUint32(o + 4, (v - lo) / TWO32, true);
-}
-
-/** writeI64 through a DataView (two's complement, like writeI64). */
-export function dvWriteI64(dv: DataView, o: number, v: number): void {
-  dv.setUint32(o, v >>> 0, true);
-  dv.setInt32(o + 4, Math.floor(v / TWO32), true);
-}
-
 export function writeI64(b: Buffer, o: number, v: number): void {
   const lo = v >>> 0; // ToUint32 is modulo 2^32, correct for negatives too
   const hi = Math.floor(v / TWO32) | 0;

@@ -3,16 +3,21 @@ import { Code } from '../engine/codes.ts';
 import {
   clientOrderIdToString,
   clientOrderIdToWire,
+  decodeExecutionReport,
   decodeMessage,
-  dvWriteI64,
-  dvWriteU64,
+  decodeOrderResponse,
   encodeMessage,
+  FRAME_SIZE,
   readI64,
   readU64,
   writeI64,
   writeU64,
+  type ExecutionReportMsg,
   type Message,
+  type OrderResponseMsg,
 } from '../gateway-tcp/codec.ts';
+import { encodeExecutionReportFrom, encodeOrderResponseFrom } from '../gateway-tcp/engine-encoders.ts';
+import type { ExecReport, OrderView } from '../engine/types.ts';
 import { FrameDecoder } from '../gateway-tcp/frame-decoder.ts';
 import {
   HEADER_SIZE,
@@ -356,16 +361,37 @@ describe('50 tcp codec', () => {
     }
     b.writeBigInt64LE(-(2n ** 53n));
     expect(readI64(b, 0)).to.be.NaN;
-    // the DataView writers the server's encoders use write the same bytes, also at an odd offset in a pooled buffer
-    const pooled = Buffer.allocUnsafe(17);
+  });
+
+  it('the server encoders write exact u64/i64 fields from engine objects, at an odd offset of a pooled buffer', () => {
+    const pooled = Buffer.allocUnsafe(3 + FRAME_SIZE.ExecutionReport + FRAME_SIZE.OrderResponse);
     const dv = new DataView(pooled.buffer, pooled.byteOffset, pooled.byteLength);
-    for (const v of [0, 1, 255, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12345, 2 ** 52 + 1, BIG]) {
-      dvWriteU64(dv, 3, v);
-      expect(pooled.readBigUInt64LE(3), `u64 ${v}`).to.equal(BigInt(v));
-    }
-    for (const v of [0, -1, 1, -(2 ** 31), -(2 ** 32), -(2 ** 32) - 1, 2 ** 32 + 7, -BIG, BIG]) {
-      dvWriteI64(dv, 5, v);
-      expect(pooled.readBigInt64LE(5), `i64 ${v}`).to.equal(BigInt(v));
+    const bigs = [0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12345, 2 ** 52 + 1, BIG];
+    const fees = [0, -1, 1, -(2 ** 31), -(2 ** 32), -(2 ** 32) - 1, 2 ** 32 + 7, -BIG, BIG];
+    for (let k = 0; k < bigs.length; k++) {
+      const v = (i: number) => bigs[(k + i) % bigs.length]!;
+      const r: ExecReport = {
+        accountSeq: v(0), accountId: 7, seq: v(1), ts: v(2), kind: 'FILL', orderId: v(3), clientOrderId: String(v(4)), symbol: 'AAPL',
+        side: 'SELL', orderKind: 'LIMIT', price: v(5), qty: v(6), filledQty: v(7), remainingQty: v(8), status: 'PARTIALLY_FILLED',
+        code: Code.OK, tradeId: v(1), lastPrice: v(2), lastQty: v(3), liquidity: 'MAKER', fee: fees[k]!,
+      };
+      expect(encodeExecutionReportFrom(pooled, dv, 3, r, 9, v(4))).to.equal(FRAME_SIZE.ExecutionReport);
+      const er = {} as ExecutionReportMsg;
+      expect(decodeExecutionReport(pooled, 3 + HEADER_SIZE, Size.ExecutionReport, er)).to.equal(Code.OK);
+      expect(er).to.deep.equal({
+        accountSeq: r.accountSeq, seq: r.seq, ts: r.ts, orderId: r.orderId, clientOrderId: v(4), price: r.price, qty: r.qty,
+        filledQty: r.filledQty, remainingQty: r.remainingQty, tradeId: r.tradeId, lastPrice: r.lastPrice, lastQty: r.lastQty,
+        fee: r.fee, code: Code.OK, symbolId: 9, kind: 'FILL', status: 'PARTIALLY_FILLED', side: 'SELL', orderKind: 'LIMIT', liquidity: 'MAKER',
+      });
+      const at = 3 + FRAME_SIZE.ExecutionReport;
+      const order = { orderId: v(3), price: v(5), qty: v(6), filledQty: v(7), remainingQty: v(8), status: 'OPEN' } as OrderView;
+      expect(encodeOrderResponseFrom(pooled, dv, at, v(0), MsgType.OrderSubmit, { code: Code.OK, seq: v(1), ts: v(2), order })).to.equal(FRAME_SIZE.OrderResponse);
+      const orr = {} as OrderResponseMsg;
+      expect(decodeOrderResponse(pooled, at + HEADER_SIZE, Size.OrderResponse, orr)).to.equal(Code.OK);
+      expect(orr).to.deep.equal({
+        corrId: v(0), orderId: v(3), seq: v(1), ts: v(2), price: v(5), qty: v(6), filledQty: v(7), remainingQty: v(8),
+        code: Code.OK, reqType: MsgType.OrderSubmit, status: 'OPEN', duplicate: false,
+      });
     }
   });
 

@@ -70,22 +70,20 @@ export function cidCode(s: string): number {
   return -k;
 }
 
-/** Character codes of an id being unpacked (no allocation per call). */
+/** Character codes of an id being unpacked, filled from the end (no allocation per call). */
 const scratch = new Uint8Array(MAX_PACKED_CHARS);
 
 /** The id of code `c` (a value cidCode returned, not NaN). */
 export function cidText(c: number): string {
   if (c >= 0) return String(c);
-  let n = 0;
-  for (let k = -c; k > 0; k = (k - (((k - 1) % 64) + 1)) / 64) n++;
-  // the last digit of the numeral is the last character
-  let k = -c;
-  for (let i = n - 1; i >= 0; i--) {
+  // the numeral's last digit is the id's last character
+  let i = MAX_PACKED_CHARS;
+  for (let k = -c; k > 0; ) {
     const d = ((k - 1) % 64) + 1;
     k = (k - d) / 64;
-    scratch[i] = CHAR[d]!;
+    scratch[--i] = CHAR[d]!;
   }
-  return asciiString(scratch, 0, n);
+  return asciiString(scratch, i, MAX_PACKED_CHARS - i);
 }
 
 /** A 32-bit hash of (account id, code) for ClientIdIndex; codes and negated codes hash apart. */

@@ -533,7 +533,6 @@ export class Exchange {
     this.orders.set(id, o);
     if (fresh) this.byCid.insertFresh(o);
     else this.byCid.insertAfterMiss(o);
-    let view: OrderView | undefined;
     if (stop) {
       this.exec(X_ACCEPTED, o, seq, ts);
       sym.addStop(o, st.b[(o << 7) + B_SIDE] === Side.BUY, stopPrice);
@@ -545,8 +544,7 @@ export class Exchange {
       if (sym.stops.length !== 0) this.runStops(sym, seq, ts);
     }
     // the slot still holds the order: a closed one is archived when the command ends
-    if (this.views) view = st.view(o);
-    return result(Code.OK, seq, ts, view, this.cmdTrades);
+    return result(Code.OK, seq, ts, this.resultView(o), this.cmdTrades);
   }
 
   /** The view of reference `r` (a live slot or an archived order's archRef). */
@@ -910,7 +908,7 @@ export class Exchange {
     if (o === -1) return result(this.findCode, seq, ts, undefined, undefined);
     if (o < 0 || !this.store.isLive(o)) return result(Code.ORDER_NOT_OPEN, seq, ts, this.resultView(o), undefined);
     this.cancelLive(o, Code.CANCEL_BY_USER, seq, ts);
-    return result(Code.OK, seq, ts, this.views ? this.store.view(o) : undefined, undefined);
+    return result(Code.OK, seq, ts, this.resultView(o), undefined);
   }
 
   private cancelLive(o: number, reason: Code, seq: number, ts: number): void {
